@@ -1,0 +1,11 @@
+import ArgumentParser
+import CAMKit
+
+@main
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Class-activation heatmaps for image classifiers.",
+        subcommands: []
+    )
+}
