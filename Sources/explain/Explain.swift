@@ -1,11 +1,10 @@
 import ArgumentParser
-import CAMKit
 
 @main
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Class-activation heatmaps for image classifiers.",
-        subcommands: []
+        subcommands: [Bench.self]
     )
 }

@@ -44,9 +44,15 @@ open class Module {
 
     /// Declares a parameter (or buffer) called `name` of the given shape.
     public func parameter(_ name: String, shape: [Int], isBuffer: Bool = false, initial: Float = 0) -> Parameter {
-        let p = Parameter(shape: shape, isBuffer: isBuffer, initial: initial)
-        parameters.append((name, p))
-        return p
+        adopt(name, Parameter(shape: shape, isBuffer: isBuffer, initial: initial))
+    }
+
+    /// Registers an existing parameter under `name`, for subclasses that create their
+    /// parameters before `super.init()`.
+    @discardableResult
+    public func adopt(_ name: String, _ parameter: Parameter) -> Parameter {
+        parameters.append((name, parameter))
+        return parameter
     }
 
     /// What the module computes. Subclasses override this; callers use `callAsFunction`.

@@ -1,0 +1,41 @@
+# Set-up, build, test and reference targets. `make deps` is the only step that needs root.
+SHELL := /bin/bash
+DEBIAN_PACKAGES := libopenblas-dev pkg-config
+VENV ?= $(HOME)/.cache/camkit/venv
+PYTHON := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build test bench bench-torch venv fixtures
+
+## Installs the Debian packages the build needs (skips what is already installed).
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build -c release
+
+## The test command of the README and of CI.
+test: deps
+	swift test
+
+## Swift benchmark (convnextv2_base, 224x224, batch 1, random weights).
+bench: deps
+	swift run -c release explain bench
+
+## The same measurement in PyTorch (needs `make venv`).
+bench-torch:
+	$(PYTHON) scripts/reference/bench_torch.py
+
+## Python reference environment for regenerating fixtures and benchmarks (not needed by CI).
+venv:
+	[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q -r scripts/reference/requirements.txt
+
+## Regenerates the committed parity fixtures.
+fixtures:
+	$(PYTHON) scripts/reference/make_parity_fixtures.py
+	$(PYTHON) scripts/reference/make_weight_fixtures.py

@@ -1,0 +1,73 @@
+/// A layer name that the model does not have.
+public struct UnknownLayerError: Error, CustomStringConvertible {
+    public let name: String
+    public let validNames: [String]
+
+    public var description: String {
+        let shown = validNames.prefix(40).joined(separator: ", ")
+        let more = validNames.count > 40 ? ", … (\(validNames.count) in all; `explain layers MODEL` lists them)" : ""
+        return "no layer named '\(name)' in this model; valid layers: \(shown)\(more)"
+    }
+}
+
+/// Captures the output of named layers and the gradient of a score with respect to them,
+/// the two things every gradient-based CAM needs. The hooks live as long as this object.
+///
+/// Backward stops at the earliest captured layer: nothing before it is recorded, and no
+/// parameter gradient is computed. Not safe to share between threads, and two captures on
+/// one model at the same time see each other's passes.
+public final class LayerCapture {
+    public let layers: [String]
+    public private(set) var activations: [String: Tensor] = [:]
+    public private(set) var gradients: [String: Tensor] = [:]
+    private var handles: [HookHandle] = []
+
+    /// - Throws: `UnknownLayerError` naming the valid layers when a name is not in `model`.
+    public init(model: Module, layers: [String]) throws {
+        self.layers = layers
+        let modules = Dictionary(model.namedModules().map { ($0.name, $0.module) }, uniquingKeysWith: { a, _ in a })
+        for name in layers {
+            guard let module = modules[name], !name.isEmpty else {
+                throw UnknownLayerError(name: name, validNames: model.namedModules().map(\.name).filter { !$0.isEmpty })
+            }
+            handles.append(module.registerForwardHook { [unowned self] in activations[name] = $0.detached() })
+            handles.append(module.registerBackwardHook { [unowned self] in gradients[name] = $0 })
+        }
+    }
+
+    deinit { handles.forEach { $0() } }
+
+    /// Runs `model` on `input`, then backpropagates `seed(output)` — the gradient of the score
+    /// with respect to the output, e.g. one-hot at the target class — down to the layers.
+    @discardableResult
+    public func run(_ model: Module, _ input: Tensor, seed: (Tensor) -> Tensor) throws -> Tensor {
+        activations = [:]
+        gradients = [:]
+        let output = model(input)
+        try output.backward(seed: seed(output))
+        return output.detached()
+    }
+}
+
+extension Tensor {
+    /// The gradient of `Σ_n self[n, classes[n]]` with respect to a (N, C) tensor: one-hot rows.
+    public func oneHotSeed(classes: [Int]) -> Tensor {
+        precondition(rank == 2 && classes.count == shape[0], "one class per row of \(shape), got \(classes.count)")
+        var values = [Float](repeating: 0, count: count)
+        for (n, c) in classes.enumerated() {
+            precondition(c >= 0 && c < shape[1], "class \(c) out of range 0..<\(shape[1])")
+            values[n * shape[1] + c] = 1
+        }
+        return Tensor(shape: shape, scalars: values)
+    }
+
+    /// Index of the largest element of each row of a (N, C) tensor.
+    public func argmaxRows() -> [Int] {
+        precondition(rank == 2, "argmaxRows needs (N, C), got \(shape)")
+        let c = shape[1]
+        return (0..<shape[0]).map { n in
+            let row = scalars[n * c ..< (n + 1) * c]
+            return row.indices.max { row[$0] < row[$1] }! - n * c
+        }
+    }
+}

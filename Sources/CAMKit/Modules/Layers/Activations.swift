@@ -1,0 +1,14 @@
+/// Activation layers, kept as modules so that the tree (and `Sequential` indices) match PyTorch's.
+
+/// `nn.GELU()` with the exact erf form.
+public final class GELU: Module {
+    public override func forward(_ x: Tensor) -> Tensor { gelu(x) }
+}
+
+public final class ReLU: Module {
+    public override func forward(_ x: Tensor) -> Tensor { relu(x) }
+}
+
+public final class ReLU6: Module {
+    public override func forward(_ x: Tensor) -> Tensor { relu6(x) }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import CAMKit
+import Foundation
+
+/// Times forward and forward + gradient to the default CAM layer of the seed variants.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time forward and forward+gradient of the seed variants (random weights).",
+        discussion: "Compare with scripts/reference/bench_torch.py run on the same machine.")
+
+    @Option(help: "ConvNeXt V2 size of the backbone (atto … huge).")
+    var size = "base"
+
+    @Option(help: "Comma-separated variants: cnn, cnn_mha, hybrid.")
+    var variants = "cnn,cnn_mha,hybrid"
+
+    @Option(help: "Input height and width.")
+    var resolution = 224
+
+    @Option(help: "Timed runs per measurement (after 2 warm-up runs).")
+    var repeats = 10
+
+    @Flag(help: "Print one JSON object per measurement instead of a table.")
+    var json = false
+
+    func run() throws {
+        guard let config = ConvNeXtV2Config.named(size) else {
+            throw ValidationError("unknown size '\(size)'; sizes: \(ConvNeXtV2Config.all.map(\.name).joined(separator: ", "))")
+        }
+        let chosen = try variants.split(separator: ",").map { name in
+            guard let v = SeedVariant(rawValue: String(name)) else {
+                throw ValidationError("unknown variant '\(name)'; variants: cnn, cnn_mha, hybrid")
+            }
+            return v
+        }
+        guard repeats > 0, resolution >= 32 else { throw ValidationError("need --repeats ≥ 1 and --resolution ≥ 32") }
+        let input = SeededWeights.input(shape: [1, 3, resolution, resolution])
+        if !json { print("variant   measurement        median ms   min ms   peak RSS MiB") }
+        for variant in chosen {
+            let model = SeedModel(variant, backbone: config)
+            SeededWeights.fill(model)
+            let forward = time { _ = model(input) }
+            report(variant, "forward", forward)
+            let capture = try LayerCapture(model: model, layers: [model.defaultTargetLayer])
+            let gradient = try timeThrowing {
+                try capture.run(model, input) { $0.oneHotSeed(classes: $0.argmaxRows()) }
+            }
+            report(variant, "forward+gradient", gradient)
+        }
+    }
+
+    private func time(_ body: () -> Void) -> [Double] {
+        (try? timeThrowing(body)) ?? []
+    }
+
+    private func timeThrowing(_ body: () throws -> Void) throws -> [Double] {
+        for _ in 0..<2 { try body() }
+        return try (0..<repeats).map { _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        }
+    }
+
+    private func report(_ variant: SeedVariant, _ what: String, _ ms: [Double]) {
+        let sorted = ms.sorted()
+        let median = sorted[sorted.count / 2], minimum = sorted[0]
+        let rss = Double(peakResidentBytes()) / 1_048_576
+        if json {
+            print(#"{"impl":"swift","size":"\#(size)","variant":"\#(variant.rawValue)","measurement":"\#(what)","#
+                + #""median_ms":\#(String(format: "%.2f", median)),"min_ms":\#(String(format: "%.2f", minimum)),"peak_rss_mib":\#(String(format: "%.1f", rss))}"#)
+        } else {
+            print(variant.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + what.padding(toLength: 19, withPad: " ", startingAt: 0)
+                + String(format: "%9.1f %8.1f %14.1f", median, minimum, rss))
+        }
+    }
+}
+
+/// Peak resident set size of this process so far.
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF, &usage)
+    return usage.ru_maxrss * 1024
+}
