@@ -2,7 +2,8 @@
 ///
 /// Written out by hand rather than with `Float16`, which Swift lacks on Intel macOS, and so
 /// that every case (subnormals, infinities, NaN payloads, round-to-nearest-even) is explicit.
-/// Widening is exact; narrowing rounds to nearest, ties to even, as PyTorch does.
+/// Widening is exact (a signalling NaN comes out quiet); narrowing rounds to nearest, ties
+/// to even, as PyTorch does.
 enum HalfPrecision {
     /// IEEE 754 binary16 bits to the float32 of the same value.
     static func float(fromHalf bits: UInt16) -> Float {
@@ -11,8 +12,10 @@ enum HalfPrecision {
         let mantissa = UInt32(bits & 0x3FF)
         switch exponent {
         case 0x1F:
-            // Infinity, or NaN with its payload (and quiet bit) kept in the top mantissa bits.
-            return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
+            // Infinity, or NaN with its payload kept in the top mantissa bits and made quiet,
+            // as IEEE 754 conversion (and x86's F16C, ARM's FCVT) do.
+            if mantissa == 0 { return Float(bitPattern: sign | 0x7F80_0000) }
+            return Float(bitPattern: sign | 0x7FC0_0000 | (mantissa << 13))
         case 0:
             // Zero or subnormal: mantissa × 2^-24, exact in float32 (whose range is wider).
             let magnitude = Float(mantissa) * 0x1p-24
