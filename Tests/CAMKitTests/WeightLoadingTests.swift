@@ -216,6 +216,23 @@ final class WeightLoadingTests: XCTestCase {
         XCTAssertTrue(message.contains("header length 1099511627776 runs past the end"), message)
     }
 
+    func testHeaderLengthOverTheLimit() {
+        let bytes = safetensorsBytes(header: "{}", data: [UInt8](repeating: 0x20, count: 8), declaredLength: 2)
+        XCTAssertNoThrow(try Safetensors.read(data: Data(bytes.prefix(10))))  // "{}" with no tensors is valid
+        let huge = UInt64(200_000_000)
+        let file = withUnsafeBytes(of: huge.littleEndian, Array.init)
+        // Only the length is checked against the file first; a sparse file keeps the test cheap.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("camkit-\(UUID().uuidString).safetensors")
+        FileManager.default.createFile(atPath: url.path, contents: Data(file))
+        defer { try? FileManager.default.removeItem(at: url) }
+        if let handle = try? FileHandle(forWritingTo: url) {
+            try? handle.truncate(atOffset: huge + 8)
+            try? handle.close()
+        }
+        guard let (_, message) = weightsError({ _ = try Safetensors.read(contentsOf: url) }) else { return }
+        XCTAssertTrue(message.contains("exceeds the 100000000-byte limit"), message)
+    }
+
     func testInvalidJSONHeader() {
         let bytes = safetensorsBytes(header: "{\"a\": [", data: [])
         guard let (_, message) = weightsError({ _ = try Safetensors.read(data: Data(bytes)) }) else { return }
@@ -300,6 +317,12 @@ final class WeightLoadingTests: XCTestCase {
         if let (_, message) = weightsError({ _ = try TorchCheckpoint.read(contentsOf: short) }) {
             XCTAssertTrue(message.contains("tensor 'w'") && message.contains("holds 12 bytes") && message.contains("16 bytes"), message)
         }
+    }
+
+    func testStorageReusedWithAWiderDTypeIsRejected() {
+        let url = weightFixtures.appendingPathComponent("storage_reused_wider.pth")
+        guard let (_, message) = weightsError({ _ = try TorchCheckpoint.read(contentsOf: url) }) else { return }
+        XCTAssertTrue(message.contains("tensor 'v'") && message.contains("holds 16 bytes") && message.contains("torch.DoubleStorage"), message)
     }
 
     func testZipWithoutDataPickle() {

@@ -58,30 +58,41 @@ class Payload:
         return (self.fn, self.args)
 
 
+def put(z: zipfile.ZipFile, name: str, data) -> None:
+    """Adds an entry with a fixed timestamp, so regenerating gives the same bytes."""
+    z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+
+
 class _Storage:
     """Stands for storage '0' of 4 float32 elements in a hand-written checkpoint."""
 
 
+    def __init__(self, storage_type=torch.FloatStorage, numel=4):
+        self.storage_type, self.numel = storage_type, numel
+
+
 class _View:
-    def __init__(self, offset, size):
-        self.offset, self.size = offset, size
+    def __init__(self, offset, size, storage=None):
+        self.offset, self.size, self.storage = offset, size, storage or _Storage()
 
     def __reduce__(self):
         stride = (1,) * len(self.size)
         return (torch._utils._rebuild_tensor_v2,
-                (_Storage(), self.offset, self.size, stride, False, collections.OrderedDict()))
+                (self.storage, self.offset, self.size, stride, False, collections.OrderedDict()))
 
 
-def write_raw_checkpoint(path, offset, size, storage_bytes):
+def write_raw_checkpoint(path, offset, size, storage_bytes, extra=()):
+    """One view "w" of storage '0' (4 float32), plus `extra` (name, _View) pairs."""
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=2)
-    pickler.persistent_id = lambda o: ("storage", torch.FloatStorage, "0", "cpu", 4) if isinstance(o, _Storage) else None
-    pickler.dump(collections.OrderedDict([("w", _View(offset, size))]))
+    pickler.persistent_id = lambda o: (("storage", o.storage_type, "0", "cpu", o.numel)
+                                       if isinstance(o, _Storage) else None)
+    pickler.dump(collections.OrderedDict([("w", _View(offset, size))] + list(extra)))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", buf.getvalue())
-        z.writestr("archive/byteorder", "little")
-        z.writestr("archive/data/0", np.arange(storage_bytes // 4, dtype="<f4").tobytes())
-        z.writestr("archive/version", "3\n")
+        put(z, "archive/data.pkl", buf.getvalue())
+        put(z, "archive/byteorder", "little")
+        put(z, "archive/data/0", np.arange(storage_bytes // 4, dtype="<f4").tobytes())
+        put(z, "archive/version", "3\n")
 
 
 def main():
@@ -161,9 +172,9 @@ def main():
     literal = (b"\x80\x02cos\nsystem\nq\x00X" + len(f"touch {PWNED}").to_bytes(4, "little")
                + f"touch {PWNED}".encode() + b"\x85R.")
     with zipfile.ZipFile(OUT / "malicious_os_literal.pth", "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", literal)
-        z.writestr("archive/byteorder", "little")
-        z.writestr("archive/version", "3\n")
+        put(z, "archive/data.pkl", literal)
+        put(z, "archive/byteorder", "little")
+        put(z, "archive/version", "3\n")
 
     # --- checkpoints that are well-formed pickles but wrong inside -------------------------
     torch.save({"w": torch.ones(2), "labels": torch.arange(3)}, OUT / "int64_tensor.pth")
@@ -172,11 +183,14 @@ def main():
     # torch.save never writes either, so the pickle is written by hand (4-element storage '0').
     write_raw_checkpoint(OUT / "view_out_of_bounds.pth", offset=2, size=(4,), storage_bytes=16)
     write_raw_checkpoint(OUT / "short_storage.pth", offset=0, size=(4,), storage_bytes=12)
+    # A second tensor naming the same storage as 8-byte doubles, claiming twice its bytes.
+    write_raw_checkpoint(OUT / "storage_reused_wider.pth", offset=0, size=(4,), storage_bytes=16,
+                         extra=[("v", _View(0, (4,), _Storage(torch.DoubleStorage, 4)))])
 
     # --- a zip that is not a checkpoint ---------------------------------------------------
     with zipfile.ZipFile(OUT / "no_data_pkl.zip", "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/version", "3\n")
-        z.writestr("archive/data/0", b"\0" * 8)
+        put(z, "archive/version", "3\n")
+        put(z, "archive/data/0", b"\0" * 8)
 
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
     assert not os.path.exists(PWNED), "writing the fixtures must not run the payload"

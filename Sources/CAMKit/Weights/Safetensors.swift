@@ -88,6 +88,8 @@ public enum Safetensors {
 
     /// Parses and validates the header: afterwards every entry's byte range is known to lie
     /// inside the data section, to match its shape and dtype, and not to overlap another.
+    static let maxHeaderLength: UInt64 = 100_000_000
+
     static func parseHeader(_ data: Data, file: URL?) throws -> [Entry] {
         guard !data.isEmpty else { throw WeightsError.emptyFile(file: file) }
         guard data.count >= 8 else {
@@ -97,6 +99,11 @@ public enum Safetensors {
         let available = UInt64(data.count - 8)
         guard headerLength <= available else {
             throw WeightsError.badHeader(file: file, detail: "header length \(headerLength) runs past the end of the file (\(available) bytes follow the length)")
+        }
+        // The reference implementation's limit: a real header is kilobytes, and this bounds
+        // what a hostile length makes us copy and parse.
+        guard headerLength <= maxHeaderLength else {
+            throw WeightsError.badHeader(file: file, detail: "header length \(headerLength) exceeds the \(maxHeaderLength)-byte limit")
         }
         let dataStart = 8 + Int(headerLength)
         let dataSize = data.count - dataStart

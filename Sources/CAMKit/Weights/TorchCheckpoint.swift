@@ -57,6 +57,12 @@ public enum TorchCheckpoint {
             }
             let storage: [UInt8]
             if let cached = storages[ref.storage.key] {
+                // Another tensor named this storage first; this one must agree on its size, or
+                // it could claim more elements (or wider ones) than the bytes hold.
+                let (expected, overflow) = ref.storage.numel.multipliedReportingOverflow(by: ref.storage.dtype.itemSize)
+                guard !overflow, cached.count == expected else {
+                    throw WeightsError.badTensor(file: url, key: key, detail: "storage \(ref.storage.key) holds \(cached.count) bytes, but this tensor declares it as \(ref.storage.numel) elements of torch.\(ref.storage.dtype.storageName)")
+                }
                 storage = cached
             } else {
                 storage = try readStorage(ref.storage, tensorKey: key, top: top, archive: archive, file: url)
@@ -161,7 +167,7 @@ public enum TorchCheckpoint {
                 throw WeightsError.badTensor(file: file, key: key, detail: "size \(size) with stride \(stride) overflows")
             }
         }
-        if numel > 0 && last >= ref.storage.numel {
+        if numel > 0 && (last >= ref.storage.numel || (last + 1) * format.itemSize > storage.count) {
             throw WeightsError.badTensor(file: file, key: key, detail: "offset \(ref.offset), size \(size), stride \(stride) reach element \(last) of a \(ref.storage.numel)-element storage")
         }
 
