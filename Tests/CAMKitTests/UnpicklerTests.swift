@@ -10,8 +10,13 @@ final class UnpicklerTests: XCTestCase {
         return short ? [0x8C, UInt8(b.count)] + b : [0x58] + withUnsafeBytes(of: UInt32(b.count).littleEndian, Array.init) + b
     }
 
+    /// Arenas of the values under test: their containers are emptied when an arena is freed.
+    private var arenas: [PickleArena] = []
+
     private func load(_ body: [UInt8], protocol version: UInt8 = 2) throws -> PickleValue {
-        try Unpickler.load([0x80, version] + body + [0x2E])
+        let unpickled = try Unpickler.load([0x80, version] + body + [0x2E])
+        arenas.append(unpickled.arena)
+        return unpickled.root
     }
 
     private func error(_ body: [UInt8]) -> String {
@@ -38,7 +43,7 @@ final class UnpicklerTests: XCTestCase {
         body += [0x4B, 2, 0x89]                                       // 2: False
         body += [0x75]                                                // SETITEMS
         guard case let .dict(dict) = try load(body) else { return XCTFail("not a dict") }
-        guard case let .tuple(a)? = dict["a"] else { return XCTFail("a") }
+        guard let a = dict["a"]?.tupleItems else { return XCTFail("a") }
         guard a.count == 7, case .int(1) = a[0], case .int(-2) = a[1], case .int(70000) = a[2], case .int(-1) = a[3],
               case .bool(true) = a[4], case .none = a[5], case .float(0.5) = a[6] else { return XCTFail("\(a)") }
         guard case let .list(b)? = dict["b"], b.items.count == 3, case .int(3) = b.items[0], case .string("x") = b.items[2] else {
@@ -50,7 +55,7 @@ final class UnpicklerTests: XCTestCase {
     func testMemoSharesMutableObjects() throws {
         // l = []; (l, l) after appending through the memo.
         let body: [UInt8] = [0x5D, 0x94, 0x68, 0x00, 0x4B, 7, 0x61, 0x30, 0x68, 0x00, 0x68, 0x00, 0x86]
-        guard case let .tuple(pair) = try load(body, protocol: 4), case let .list(first) = pair[0], case let .list(second) = pair[1] else {
+        guard let pair = try load(body, protocol: 4).tupleItems, case let .list(first) = pair[0], case let .list(second) = pair[1] else {
             return XCTFail()
         }
         XCTAssertTrue(first === second)
@@ -112,6 +117,15 @@ final class UnpicklerTests: XCTestCase {
         XCTAssertEqual(ref.offset, 1)
         XCTAssertEqual(ref.size, [2, 2])
         XCTAssertEqual(ref.stride, [1, 2])
+    }
+
+    func testDeeplyNestedPicklesAreFreedWithoutRecursion() throws {
+        // A million nested 1-tuples (one byte each), and the same ending in an error: freeing
+        // either must not overflow the stack.
+        let nested: [UInt8] = [0x80, 2, 0x29] + [UInt8](repeating: 0x85, count: 1_000_000)
+        let root = try Unpickler.load(nested + [0x2E])
+        XCTAssertEqual(root.root.tupleItems?.count, 1)
+        XCTAssertThrowsError(try Unpickler.load(nested + [0x73]))
     }
 
     func testPersistentIdMustNameAStorageType() {

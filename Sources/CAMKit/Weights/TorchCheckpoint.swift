@@ -46,8 +46,8 @@ public enum TorchCheckpoint {
         }
 
         let pickleBytes = try extract(pickleEntry, from: archive, file: url, limit: 1 << 30)
-        let root = try Unpickler.load(pickleBytes, file: url)
-        let refs = try findStateDict(root, file: url)
+        let unpickled = try Unpickler.load(pickleBytes, file: url)
+        let refs = try withExtendedLifetime(unpickled) { try findStateDict(unpickled.root, file: url) }
 
         var storages: [String: [UInt8]] = [:]
         var pairs: [(String, Tensor)] = []

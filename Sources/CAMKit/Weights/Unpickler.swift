@@ -11,17 +11,23 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    case tuple(PickleList)
     case list(PickleList)
     case dict(PickleDict)
     /// Sets keep their items only so that a wrapper holding one still parses.
-    case set([PickleValue])
+    case set(PickleList)
     /// A resolved allow-listed global, usable only as a callable or a type tag.
     case global(PickleGlobal)
     /// A storage named by a persistent id; its bytes live outside the pickle.
     case storage(StorageRef)
     /// A tensor view of a storage, not yet read.
     case tensor(TensorRef)
+
+    /// The items of a tuple, nil for anything else.
+    var tupleItems: [PickleValue]? {
+        if case let .tuple(t) = self { return t.items }
+        return nil
+    }
 
     var typeName: String {
         switch self {
@@ -43,8 +49,31 @@ indirect enum PickleValue {
 }
 
 /// A list is a reference so that APPEND after a memo GET changes the memoised object too.
+/// Tuples and sets use the same box, so that every container is owned by a `PickleArena`.
 final class PickleList {
-    var items: [PickleValue] = []
+    var items: [PickleValue]
+    init(_ items: [PickleValue] = []) { self.items = items }
+}
+
+/// Owns every container an unpickling creates, and empties them all before they are freed.
+///
+/// Swift frees nested values recursively, so a two-megabyte pickle of a million nested
+/// tuples would overflow the stack when dropped. Emptying each container first, in a flat
+/// loop, leaves nothing nested to free. Whoever reads the values keeps the arena alive.
+final class PickleArena {
+    fileprivate var lists: [PickleList] = []
+    fileprivate var dicts: [PickleDict] = []
+
+    deinit {
+        for list in lists { list.items.removeAll() }
+        for dict in dicts { dict.removeAll() }
+    }
+}
+
+/// An unpickled object with the arena that owns its containers.
+struct Unpickled {
+    let root: PickleValue
+    let arena: PickleArena
 }
 
 /// An insertion-ordered dict, a reference for the same reason as `PickleList`. Only string and
@@ -70,6 +99,12 @@ final class PickleDict {
 
     subscript(key: String) -> PickleValue? {
         stringIndex[key].map { entries[$0].value }
+    }
+
+    fileprivate func removeAll() {
+        entries.removeAll()
+        stringIndex.removeAll()
+        intIndex.removeAll()
     }
 }
 
@@ -162,6 +197,7 @@ struct Unpickler {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    private let arena = PickleArena()
 
     init(_ bytes: [UInt8], file: URL? = nil) {
         self.bytes = bytes
@@ -169,9 +205,24 @@ struct Unpickler {
     }
 
     /// Unpickles the stream and returns the object at STOP.
-    static func load(_ bytes: [UInt8], file: URL? = nil) throws -> PickleValue {
+    static func load(_ bytes: [UInt8], file: URL? = nil) throws -> Unpickled {
         var unpickler = Unpickler(bytes, file: file)
-        return try unpickler.run()
+        let root = try unpickler.run()
+        return Unpickled(root: root, arena: unpickler.arena)
+    }
+
+    private func list(_ items: [PickleValue] = []) -> PickleList {
+        let list = PickleList(items)
+        arena.lists.append(list)
+        return list
+    }
+
+    private func tuple(_ items: [PickleValue]) -> PickleValue { .tuple(list(items)) }
+
+    private func dict() -> PickleDict {
+        let dict = PickleDict()
+        arena.dicts.append(dict)
+        return dict
     }
 
     private func fail(_ detail: String) -> WeightsError {
@@ -193,10 +244,10 @@ struct Unpickler {
                 return result
             case 0x28: // MARK
                 marks.append(stack.count)
-            case 0x7D: stack.append(.dict(PickleDict()))       // EMPTY_DICT
-            case 0x5D: stack.append(.list(PickleList()))       // EMPTY_LIST
-            case 0x29: stack.append(.tuple([]))                // EMPTY_TUPLE
-            case 0x8F: stack.append(.set([]))                  // EMPTY_SET
+            case 0x7D: stack.append(.dict(dict()))             // EMPTY_DICT
+            case 0x5D: stack.append(.list(list()))             // EMPTY_LIST
+            case 0x29: stack.append(tuple([]))                 // EMPTY_TUPLE
+            case 0x8F: stack.append(.set(list()))              // EMPTY_SET
             case 0x4E: stack.append(.none)                     // NONE
             case 0x88: stack.append(.bool(true))               // NEWTRUE
             case 0x89: stack.append(.bool(false))              // NEWFALSE
@@ -229,40 +280,40 @@ struct Unpickler {
             case 0x30: _ = try pop()                                           // POP
             case 0x31: _ = try popMark()                                       // POP_MARK
             case 0x32: stack.append(try top())                                 // DUP
-            case 0x74: stack.append(.tuple(try popMark()))                     // TUPLE
+            case 0x74: stack.append(tuple(try popMark()))                      // TUPLE
             case 0x85: // TUPLE1
-                let a = try pop(); stack.append(.tuple([a]))
+                let a = try pop(); stack.append(tuple([a]))
             case 0x86: // TUPLE2
-                let b = try pop(), a = try pop(); stack.append(.tuple([a, b]))
+                let b = try pop(), a = try pop(); stack.append(tuple([a, b]))
             case 0x87: // TUPLE3
-                let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple([a, b, c]))
+                let c = try pop(), b = try pop(), a = try pop(); stack.append(tuple([a, b, c]))
             case 0x6C: // LIST
-                let list = PickleList(); list.items = try popMark(); stack.append(.list(list))
+                stack.append(.list(list(try popMark())))
             case 0x64: // DICT
-                let dict = PickleDict()
-                try Self.pairs(try popMark(), fail: fail).forEach { dict.set($0.0, $0.1) }
-                stack.append(.dict(dict))
-            case 0x91: stack.append(.set(try popMark()))                       // FROZENSET
+                let d = dict()
+                try Self.pairs(try popMark(), fail: fail).forEach { d.set($0.0, $0.1) }
+                stack.append(.dict(d))
+            case 0x91: stack.append(.set(list(try popMark())))                 // FROZENSET
             case 0x73: // SETITEM
                 let value = try pop(), key = try pop()
-                guard case let .dict(dict) = try top() else { throw fail("SETITEM on a \(try top().typeName)") }
-                dict.set(key, value)
+                guard case let .dict(d) = try top() else { throw fail("SETITEM on a \(try top().typeName)") }
+                d.set(key, value)
             case 0x75: // SETITEMS
                 let items = try popMark()
-                guard case let .dict(dict) = try top() else { throw fail("SETITEMS on a \(try top().typeName)") }
-                try Self.pairs(items, fail: fail).forEach { dict.set($0.0, $0.1) }
+                guard case let .dict(d) = try top() else { throw fail("SETITEMS on a \(try top().typeName)") }
+                try Self.pairs(items, fail: fail).forEach { d.set($0.0, $0.1) }
             case 0x61: // APPEND
                 let value = try pop()
-                guard case let .list(list) = try top() else { throw fail("APPEND on a \(try top().typeName)") }
-                list.items.append(value)
+                guard case let .list(l) = try top() else { throw fail("APPEND on a \(try top().typeName)") }
+                l.items.append(value)
             case 0x65: // APPENDS
                 let items = try popMark()
-                guard case let .list(list) = try top() else { throw fail("APPENDS on a \(try top().typeName)") }
-                list.items += items
+                guard case let .list(l) = try top() else { throw fail("APPENDS on a \(try top().typeName)") }
+                l.items += items
             case 0x90: // ADDITEMS
                 let items = try popMark()
-                guard case let .set(existing) = try pop() else { throw fail("ADDITEMS on a non-set") }
-                stack.append(.set(existing + items))
+                guard case let .set(existing) = try top() else { throw fail("ADDITEMS on a non-set") }
+                existing.items += items
             case 0x63: // GLOBAL "module\nname\n"
                 let module = try readLine(), name = try readLine()
                 stack.append(.global(try resolve(module: module, name: name)))
@@ -275,11 +326,11 @@ struct Unpickler {
             case 0x52: // REDUCE
                 let args = try pop(), callable = try pop()
                 guard case let .global(global) = callable else { throw fail("REDUCE on a \(callable.typeName), not an allowed global") }
-                guard case let .tuple(arguments) = args else { throw fail("REDUCE arguments are a \(args.typeName), not a tuple") }
+                guard let arguments = args.tupleItems else { throw fail("REDUCE arguments are a \(args.typeName), not a tuple") }
                 stack.append(try apply(global, arguments))
             case 0x81: // NEWOBJ: cls.__new__(cls, *args); only OrderedDict is constructible.
                 let args = try pop(), cls = try pop()
-                guard case .global(.orderedDict) = cls, case let .tuple(arguments) = args else {
+                guard case .global(.orderedDict) = cls, let arguments = args.tupleItems else {
                     throw fail("NEWOBJ of \(cls.typeName) is not accepted")
                 }
                 stack.append(try apply(.orderedDict, arguments))
@@ -313,20 +364,19 @@ struct Unpickler {
     private func apply(_ global: PickleGlobal, _ args: [PickleValue]) throws -> PickleValue {
         switch global {
         case .orderedDict:
-            let dict = PickleDict()
+            let d = dict()
             if let first = args.first {
                 let items: [PickleValue]
                 switch first {
-                case let .list(list): items = list.items
-                case let .tuple(tuple): items = tuple
+                case let .list(l), let .tuple(l): items = l.items
                 default: throw fail("OrderedDict of a \(first.typeName)")
                 }
                 for item in items {
-                    guard case let .tuple(pair) = item, pair.count == 2 else { throw fail("OrderedDict item is not a pair") }
-                    dict.set(pair[0], pair[1])
+                    guard let pair = item.tupleItems, pair.count == 2 else { throw fail("OrderedDict item is not a pair") }
+                    d.set(pair[0], pair[1])
                 }
             }
-            return .dict(dict)
+            return .dict(d)
         case .rebuildTensorV2:
             guard args.count >= 4, case let .storage(storage) = args[0], case let .int(offset) = args[1],
                   let size = Self.ints(args[2]), let stride = Self.ints(args[3]) else {
@@ -339,7 +389,7 @@ struct Unpickler {
         case .rebuildFromTypeV2:
             // (func, new_type, args, state): a tensor subclass or a tensor with attributes.
             guard args.count == 4, case let .global(function) = args[0], case let .global(type) = args[1],
-                  case let .tuple(inner) = args[2] else {
+                  let inner = args[2].tupleItems else {
                 throw fail("_rebuild_from_type_v2 needs (func, type, args, state)")
             }
             switch type {
@@ -357,7 +407,7 @@ struct Unpickler {
 
     /// torch.save's persistent id for a storage: `('storage', torch.XStorage, key, location, numel)`.
     private func persistentLoad(_ pid: PickleValue) throws -> PickleValue {
-        guard case let .tuple(fields) = pid, fields.count == 5, case .string("storage") = fields[0] else {
+        guard let fields = pid.tupleItems, fields.count == 5, case .string("storage") = fields[0] else {
             throw fail("persistent id \(pid.typeName) is not a ('storage', type, key, location, numel) tuple")
         }
         guard case let .global(.storageType(dtype)) = fields[1] else {
@@ -444,7 +494,7 @@ struct Unpickler {
     }
 
     private static func ints(_ value: PickleValue) -> [Int]? {
-        guard case let .tuple(items) = value else { return nil }
+        guard let items = value.tupleItems else { return nil }
         var result: [Int] = []
         for item in items {
             guard case let .int(n) = item else { return nil }
