@@ -223,7 +223,7 @@ final class WeightLoadingTests: XCTestCase {
         let file = withUnsafeBytes(of: huge.littleEndian, Array.init)
         // Only the length is checked against the file first; a sparse file keeps the test cheap.
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("camkit-\(UUID().uuidString).safetensors")
-        FileManager.default.createFile(atPath: url.path, contents: Data(file))
+        XCTAssertTrue(FileManager.default.createFile(atPath: url.path, contents: Data(file)))
         defer { try? FileManager.default.removeItem(at: url) }
         if let handle = try? FileHandle(forWritingTo: url) {
             try? handle.truncate(atOffset: huge + 8)
