@@ -11,7 +11,7 @@ public func globalResponseNorm2d(_ x: Tensor, weight: Tensor, bias: Tensor, eps:
     x.withScalars { src in gx.withUnsafeMutableBufferPointer { gx in
         let gx = gx.baseAddress!
         parallelChunks(n * c, grain: planeGrain) { planes in
-            for plane in planes { gx[plane] = Float(sumVectors(src + plane * hw, hw) { $0 * $0 }.squareRoot()) }
+            for plane in planes { gx[plane] = Float(sumSquares(src + plane * hw, hw).squareRoot()) }
         }
     } }
     var denominator = [Float](repeating: 0, count: n)

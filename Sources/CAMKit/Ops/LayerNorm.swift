@@ -21,7 +21,7 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -
                 for row in range {
                     let p = src + row * c, q = y + row * c
                     let m = Float(sumVectors(p, c) / Double(c))
-                    let variance = Float(sumVectors(p, c) { ($0 - m) * ($0 - m) } / Double(c))
+                    let variance = Float(sumSquares(p, c, around: m) / Double(c))
                     let r = 1 / (variance + eps).squareRoot()
                     pm[row] = m
                     pr[row] = r

@@ -82,32 +82,36 @@ protocol BinaryVectorKernel {
     static func apply(_ a: FloatVector, _ b: FloatVector) -> FloatVector
 }
 
-/// Sum of `f` over `n` elements: float vector lanes over blocks of 1024 elements, blocks added
-/// in double, so long rows keep about float precision.
-@inline(__always) func sumVectors(_ p: UnsafePointer<Float>, _ n: Int,
-                                  _ f: (FloatVector) -> FloatVector = { $0 }) -> Double {
+/// Sum of `n` elements: float vector lanes over blocks of 1024 elements, blocks added in
+/// double, so long rows keep about float precision.
+@inline(__always) func sumVectors(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
     var total = 0.0
     var i = 0
     while i < n {
         let end = min(n, i + 1024)
         var acc = FloatVector()
-        while i + vectorWidth <= end { acc += f(p.loadVector(i)); i += vectorWidth }
-        if i < end {
-            let tail = FloatVector(repeating: 0).replacing(with: f(loadPartial(p + i, end - i)),
-                                                           where: SIMDMask<SIMD16<Int32>>.laneIndices(below: end - i))
-            acc += tail
-            i = end
-        }
-        total += Double(acc.sum())
+        while i + vectorWidth <= end { acc += p.loadVector(i); i += vectorWidth }
+        var tail: Float = 0
+        while i < end { tail += p[i]; i += 1 }
+        total += Double(acc.sum() + tail)
     }
     return total
 }
 
-extension SIMDMask where Storage == SIMD16<Int32> {
-    /// Lanes `0..<n` set.
-    @inline(__always) static func laneIndices(below n: Int) -> Self {
-        SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) .< Int32(n)
+/// Sum of (p[i] - center)^2 over `n` elements, blocked as `sumVectors`.
+@inline(__always) func sumSquares(_ p: UnsafePointer<Float>, _ n: Int, around center: Float = 0) -> Double {
+    var total = 0.0
+    var i = 0
+    let c = FloatVector(repeating: center)
+    while i < n {
+        let end = min(n, i + 1024)
+        var acc = FloatVector()
+        while i + vectorWidth <= end { let d = p.loadVector(i) - c; acc += d * d; i += vectorWidth }
+        var tail: Float = 0
+        while i < end { let d = p[i] - center; tail += d * d; i += 1 }
+        total += Double(acc.sum() + tail)
     }
+    return total
 }
 
 /// Splits `0..<count` into vector-aligned element ranges, one per core when `count` is large.
