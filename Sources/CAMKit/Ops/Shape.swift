@@ -1,0 +1,149 @@
+/// Reshape, permute and concatenate.
+
+/// `axis` counted from the end when negative, checked against `rank`.
+func normalizedAxis(_ axis: Int, rank: Int, _ what: String) -> Int {
+    let a = axis < 0 ? axis + rank : axis
+    precondition(a >= 0 && a < rank, "\(what): axis \(axis) out of range for rank \(rank)")
+    return a
+}
+
+extension Tensor {
+    /// The same elements under another shape; one dimension may be -1 and is inferred.
+    /// The elements are a copy-on-write array, so nothing mutable is shared.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var resolved = newShape
+        if let i = newShape.firstIndex(of: -1) {
+            let known = newShape.enumerated().filter { $0.offset != i }.map(\.element).product
+            precondition(newShape.filter { $0 == -1 }.count == 1 && known > 0 && count % known == 0,
+                         "cannot reshape \(shape) to \(newShape)")
+            resolved[i] = count / known
+        }
+        precondition(resolved.product == count && resolved.allSatisfy { $0 >= 0 },
+                     "cannot reshape \(shape) to \(newShape)")
+        let out = Tensor(shape: resolved, scalars: scalars)
+        let original = shape
+        return Tensor.record(out, op: "reshape", inputs: [self]) { g, _ in
+            [Tensor(shape: original, scalars: g.scalars)]
+        }
+    }
+
+    /// Axes reordered: output axis `i` is input axis `dims[i]`, as `torch.permute`.
+    public func permuted(_ dims: [Int]) -> Tensor {
+        let dims = dims.map { normalizedAxis($0, rank: rank, "permuted \(shape) by \(dims)") }
+        precondition(dims.count == rank && Set(dims).count == rank, "permuted: \(dims) is not a permutation of the axes of \(shape)")
+        let out = permute(self, dims)
+        var inverse = [Int](repeating: 0, count: rank)
+        for (i, d) in dims.enumerated() { inverse[d] = i }
+        return Tensor.record(out, op: "permute", inputs: [self]) { g, _ in [permute(g, inverse)] }
+    }
+}
+
+/// Copies `x` with its axes reordered. Axes that stay adjacent and in order are merged first,
+/// so a permutation becomes a batch of 2-D transposes (NCHW <-> NHWC) or of contiguous copies.
+private func permute(_ x: Tensor, _ dims: [Int]) -> Tensor {
+    let outShape = dims.map { x.shape[$0] }
+    // Merge runs of input axes that appear consecutively in `dims`, dropping size-1 axes.
+    var groups: [[Int]] = []
+    for d in dims where x.shape[d] != 1 {
+        if let last = groups.last?.last, last + 1 == d { groups[groups.count - 1].append(d) } else { groups.append([d]) }
+    }
+    var inputStrides = [Int](repeating: 1, count: x.rank)
+    for d in stride(from: x.rank - 2, through: 0, by: -1) { inputStrides[d] = inputStrides[d + 1] * x.shape[d + 1] }
+    let sizes = groups.map { $0.map { x.shape[$0] }.product }
+    let strides = groups.map { inputStrides[$0.last!] }
+    return Tensor(shape: outShape) { out in
+        guard let dst = out.baseAddress else { return }
+        x.withScalars { src in
+            let rank = sizes.count
+            if rank <= 1 { dst.update(from: src, count: out.count); return }
+            let inner = sizes[rank - 1], innerStride = strides[rank - 1]
+            let outerCount = out.count / inner
+            if innerStride == 1 {
+                forEachOffset(sizes.dropLast(), strides.dropLast(), count: outerCount) { o, i in
+                    (dst + o * inner).update(from: src + i, count: inner)
+                }
+                return
+            }
+            // The innermost output axis is strided in the input: transpose tile by tile so that
+            // both reads and writes touch whole cache lines.
+            let rows = sizes[rank - 2], rowStride = strides[rank - 2]
+            let tile = 16
+            let planes = outerCount / rows
+            forEachOffset(sizes.dropLast(2), strides.dropLast(2), count: planes) { p, base in
+                let d = dst + p * rows * inner
+                for r0 in stride(from: 0, to: rows, by: tile) {
+                    let r1 = min(r0 + tile, rows)
+                    for c0 in stride(from: 0, to: inner, by: tile) {
+                        let c1 = min(c0 + tile, inner)
+                        for r in r0..<r1 {
+                            let s = src + base + r * rowStride
+                            for c in c0..<c1 { d[r * inner + c] = s[c * innerStride] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Calls `body(k, offset)` for the `count` index tuples of `sizes` in row-major order, with
+/// `offset` the input offset under `strides`.
+private func forEachOffset(_ sizes: ArraySlice<Int>, _ strides: ArraySlice<Int>, count: Int,
+                           _ body: (Int, Int) -> Void) {
+    let sizes = Array(sizes), strides = Array(strides)
+    var index = [Int](repeating: 0, count: sizes.count)
+    var offset = 0
+    for k in 0..<count {
+        body(k, offset)
+        var d = sizes.count - 1
+        while d >= 0 {
+            index[d] += 1
+            offset += strides[d]
+            if index[d] < sizes[d] { break }
+            offset -= strides[d] * sizes[d]
+            index[d] = 0
+            d -= 1
+        }
+    }
+}
+
+/// Joins tensors along `axis` (negative counts from the end); all other dimensions must agree.
+public func concat(_ xs: [Tensor], axis: Int) -> Tensor {
+    precondition(!xs.isEmpty, "concat of no tensors")
+    let first = xs[0].shape
+    let axis = normalizedAxis(axis, rank: first.count, "concat of \(xs.map(\.shape))")
+    for x in xs {
+        precondition(x.rank == first.count && x.shape.enumerated().allSatisfy { $0.offset == axis || $0.element == first[$0.offset] },
+                     "concat along axis \(axis): shapes \(xs.map(\.shape)) differ off that axis")
+    }
+    let outer = Array(first[..<axis]).product, inner = Array(first[(axis + 1)...]).product
+    let blocks = xs.map { $0.shape[axis] * inner }
+    let total = blocks.reduce(0, +)
+    var shape = first
+    shape[axis] = xs.map { $0.shape[axis] }.reduce(0, +)
+    let out = Tensor(shape: shape) { out in
+        guard let dst = out.baseAddress else { return }
+        var offset = 0
+        for (x, block) in zip(xs, blocks) {
+            x.withScalars { src in
+                for o in 0..<outer { (dst + o * total + offset).update(from: src + o * block, count: block) }
+            }
+            offset += block
+        }
+    }
+    return Tensor.record(out, op: "concat", inputs: xs) { g, needs in
+        var offset = 0
+        return xs.indices.map { i -> Tensor? in
+            let (x, block) = (xs[i], blocks[i])
+            defer { offset += block }
+            guard needs[i] else { return nil }
+            let start = offset
+            return Tensor(shape: x.shape) { piece in
+                guard let dst = piece.baseAddress else { return }
+                g.withScalars { src in
+                    for o in 0..<outer { (dst + o * block).update(from: src + o * total + start, count: block) }
+                }
+            }
+        }
+    }
+}
