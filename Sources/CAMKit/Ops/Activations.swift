@@ -7,25 +7,25 @@ private let normalDensityScale: Float = 0.398_942_280_401_432_68
 
 /// GELU, 0.5 x (1 + erf(x / sqrt 2)), evaluated in ATen's order of operations.
 public func gelu(_ x: Tensor) -> Tensor {
-    Tensor.record(mapElements(x, GELU.self), op: "gelu", inputs: [x]) { g, _ in
-        [mapElements(g, x, GELU.Backward.self)]
+    Tensor.record(mapElements(x, GELUKernel.self), op: "gelu", inputs: [x]) { g, _ in
+        [mapElements(g, x, GELUKernel.Backward.self)]
     }
 }
 
 public func relu(_ x: Tensor) -> Tensor {
-    Tensor.record(mapElements(x, ReLU.self), op: "relu", inputs: [x]) { g, _ in
-        [mapElements(g, x, ReLU.Backward.self)]
+    Tensor.record(mapElements(x, ReLUKernel.self), op: "relu", inputs: [x]) { g, _ in
+        [mapElements(g, x, ReLUKernel.Backward.self)]
     }
 }
 
 /// min(max(x, 0), 6).
 public func relu6(_ x: Tensor) -> Tensor {
-    Tensor.record(mapElements(x, ReLU6.self), op: "relu6", inputs: [x]) { g, _ in
-        [mapElements(g, x, ReLU6.Backward.self)]
+    Tensor.record(mapElements(x, ReLU6Kernel.self), op: "relu6", inputs: [x]) { g, _ in
+        [mapElements(g, x, ReLU6Kernel.Backward.self)]
     }
 }
 
-private enum GELU: UnaryVectorKernel {
+private enum GELUKernel: UnaryVectorKernel {
     @inline(__always) static func apply(_ x: FloatVector) -> FloatVector { (x * 0.5) * (1 + verf(x * sqrtHalf)) }
 
     /// g * (Phi(x) + x phi(x)).
@@ -38,7 +38,7 @@ private enum GELU: UnaryVectorKernel {
     }
 }
 
-private enum ReLU: UnaryVectorKernel {
+private enum ReLUKernel: UnaryVectorKernel {
     @inline(__always) static func apply(_ x: FloatVector) -> FloatVector { x.replacing(with: 0, where: x .< 0) }
 
     /// Zero gradient at x == 0, as torch's threshold_backward.
@@ -47,7 +47,7 @@ private enum ReLU: UnaryVectorKernel {
     }
 }
 
-private enum ReLU6: UnaryVectorKernel {
+private enum ReLU6Kernel: UnaryVectorKernel {
     @inline(__always) static func apply(_ x: FloatVector) -> FloatVector { clamp(x, 0, 6) }
 
     /// Zero gradient on and beyond both bounds, as torch's hardtanh_backward.
