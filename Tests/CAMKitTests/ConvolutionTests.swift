@@ -54,6 +54,12 @@ final class ConvolutionTests: XCTestCase {
              padding: Padding2D(top: 0, bottom: 1, left: 0, right: 1), groups: 2),
         Case(input: [1, 2, 8, 37], weight: [2, 1, 3, 3], stride: (1, 2), padding: .symmetric(2, 3),
              dilation: (2, 3), groups: 2),
+        // Widths 16 and 30 (outputs 16 and 15) take the 16-lane depthwise kernels, the ones above 8 lanes.
+        Case(input: [1, 3, 5, 16], weight: [3, 1, 3, 3], padding: .symmetric(1), groups: 3),
+        Case(input: [2, 2, 9, 30], weight: [2, 1, 3, 3], stride: (2, 2), padding: .symmetric(1), groups: 2),
+        // Stride-1 input gradients run the forward kernel unless the padding exceeds the kernel span.
+        Case(input: [1, 2, 6, 9], weight: [2, 1, 3, 3], padding: Padding2D(top: 0, bottom: 2, left: 2, right: 0), groups: 2),
+        Case(input: [1, 2, 4, 5], weight: [2, 1, 1, 1], padding: .symmetric(1), groups: 2),
     ]
 
     private func tensors(_ c: Case, requiresGrad: Bool = false) -> (Tensor, Tensor, Tensor?) {
