@@ -13,8 +13,8 @@ private protocol Lanes: SIMD where Scalar == Float {}
 extension SIMD8: Lanes where Scalar == Float {}
 extension SIMD16: Lanes where Scalar == Float {}
 
-/// Columns the buffers must hold past the end of a row of `width` so that every chunk can
-/// load whole vectors.
+/// A row of `width` rounded up to whole 16-lane chunks: what buffers must hold so that every
+/// chunk can load whole vectors.
 @inline(__always)
 private func chunkedWidth(_ width: Int) -> Int { (width + 15) / 16 * 16 }
 
