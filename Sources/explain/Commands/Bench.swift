@@ -80,6 +80,6 @@ struct Bench: ParsableCommand {
 /// Peak resident set size of this process so far.
 func peakResidentBytes() -> Int {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     return usage.ru_maxrss * 1024
 }

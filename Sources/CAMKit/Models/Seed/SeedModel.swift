@@ -25,10 +25,11 @@ public final class SeedModel: Module, Classifier {
         classifier = Sequential([LayerNorm(d), Identity(), Linear(d, numClasses)])
         super.init()
         register("backbone", backbone)
+        // In the original's order of assignment, which is its state-dict order.
         if let attention { register("attention", attention) }
+        register("classifier", classifier)
         if let morphologicalExtractor { register("morphological_extractor", morphologicalExtractor) }
         if let featureFusion { register("feature_fusion", featureFusion) }
-        register("classifier", classifier)
     }
 
     public var defaultTargetLayer: String { "backbone.stages.3" }
