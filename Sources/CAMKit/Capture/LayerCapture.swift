@@ -1,12 +1,25 @@
 /// A layer name that the model does not have.
 public struct UnknownLayerError: Error, CustomStringConvertible {
     public let name: String
+    /// Every layer name of the model.
     public let validNames: [String]
 
+    /// The layers directly under the deepest part of `name` that exists: what the user most
+    /// likely meant to pick from.
+    public var suggestions: [String] {
+        var parent = name
+        while true {
+            let cut = parent.lastIndex(of: ".").map { String(parent[..<$0]) } ?? ""
+            let prefix = cut.isEmpty ? "" : cut + "."
+            let children = validNames.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains(".") }
+            if !children.isEmpty || cut.isEmpty { return children }
+            parent = cut
+        }
+    }
+
     public var description: String {
-        let shown = validNames.prefix(40).joined(separator: ", ")
-        let more = validNames.count > 40 ? ", … (\(validNames.count) in all; `explain layers MODEL` lists them)" : ""
-        return "no layer named '\(name)' in this model; valid layers: \(shown)\(more)"
+        "no layer named '\(name)' in this model; layers there: \(suggestions.joined(separator: ", ")) "
+            + "(\(validNames.count) layers in all; `explain layers MODEL` lists them)"
     }
 }
 

@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+import CAMKit
+
+/// Real-format checkpoints of whole models: a `torch.save` zip with a wrapping
+/// `model_state_dict` and DataParallel's `module.` prefix, loaded into a seed model and run.
+final class CheckpointModelTests: XCTestCase {
+    /// The small ConvNeXt V2 of `scripts/reference/make_parity_fixtures.py` (timm `ConvNeXt`
+    /// with depths 1-1-2-1, dims 8…64, Linear MLP).
+    let small = ConvNeXtV2Config(name: "small", depths: [1, 1, 2, 1], dims: [8, 16, 32, 64], convMLP: false)
+
+    func testTorchCheckpointOfSeedModelMatchesPyTorch() throws {
+        let model = SeedModel(.cnnMHA, backbone: small, numClasses: 5)
+        try model.load(StateDict(contentsOf: fixtureURL("checkpoints/small_cnn_mha.pth")))
+        let expected = try Safetensors.read(contentsOf: fixtureURL("checkpoints/small_cnn_mha.expected.safetensors"))
+
+        let capture = try LayerCapture(model: model, layers: ["backbone.stages.3"])
+        let logits = try capture.run(model, SeededWeights.input(shape: [2, 3, 64, 64])) { $0.oneHotSeed(classes: [1, 4]) }
+        assertClose(logits, expected["logits"], tolerance: 1e-4, floor: 1e-5, "logits")
+        assertClose(capture.activations["backbone.stages.3"], expected["stages3"], tolerance: 1e-4, floor: 1e-5, "stages.3")
+        assertClose(capture.gradients["backbone.stages.3"], expected["grad_stages3"], tolerance: 1e-3, "stages.3 gradient")
+    }
+
+    func testCheckpointForAnotherArchitectureNamesTheProblems() throws {
+        let model = SeedModel(.hybrid, backbone: small, numClasses: 7)
+        let before = model.namedParameters().map { $0.parameter.value.scalars }
+        XCTAssertThrowsError(try model.load(StateDict(contentsOf: fixtureURL("checkpoints/small_cnn_mha.pth")))) { error in
+            let message = String(describing: error)
+            XCTAssert(message.contains("small_cnn_mha.pth"), message)
+            XCTAssert(message.contains("morphological_extractor.dimension_transformer.0.weight"), message)
+            XCTAssert(message.contains("classifier.2.weight"), message)
+            XCTAssert(message.contains("[7, 64]") && message.contains("[5, 64]"), message)
+        }
+        XCTAssert(zip(before, model.namedParameters().map { $0.parameter.value.scalars }).allSatisfy(==),
+                  "a failed load must leave the model unchanged")
+    }
+}
