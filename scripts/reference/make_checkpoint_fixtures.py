@@ -119,6 +119,8 @@ def main() -> None:
     save_file(exp, str(out_dir / "small_cnn_mha.expected.safetensors"), metadata={"fixture": "small_cnn_mha"})
     manifest["fixtures"].append(dict(
         name="small_cnn_mha", variant="cnn_mha", attention="original", file=pth.name,
+        attention_heads=model.attention.num_heads,
+        attention_note="d=64 gives h=1: softmax over one head is 1, so original and intended agree here",
         container='torch.save zip: {"epoch": 7, "model_state_dict": {"module." + key: tensor}}',
         weights_dtype="float32", num_batches_tracked=1234, num_keys=len(sd),
         expected="small_cnn_mha.expected.safetensors",
@@ -149,6 +151,7 @@ def main() -> None:
         save_file(exp, str(out_dir / "small_hybrid.expected.safetensors"), metadata={"fixture": "small_hybrid"})
         manifest["fixtures"].append(dict(
             name="small_hybrid", variant="hybrid", attention="original", file=st.name,
+            attention_heads=model.attention.num_heads,
             container="safetensors, plain keys; float entries BF16, num_batches_tracked I64",
             weights_dtype="bfloat16", num_batches_tracked=1234, num_keys=len(sd),
             expected="small_hybrid.expected.safetensors",
