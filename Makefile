@@ -38,4 +38,5 @@ venv:
 ## Regenerates the committed parity fixtures.
 fixtures:
 	$(PYTHON) scripts/reference/make_parity_fixtures.py
+	$(PYTHON) scripts/reference/make_checkpoint_fixtures.py
 	$(PYTHON) scripts/reference/make_weight_fixtures.py

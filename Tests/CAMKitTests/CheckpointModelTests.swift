@@ -35,3 +35,17 @@ final class CheckpointModelTests: XCTestCase {
                   "a failed load must leave the model unchanged")
     }
 }
+
+extension CheckpointModelTests {
+    /// The same model stored as BF16 safetensors; PyTorch computed the expected outputs from
+    /// the BF16 weights widened to float32, so only float32 arithmetic differs.
+    func testBFloat16SafetensorsOfSeedModelMatchesPyTorch() throws {
+        let model = SeedModel(.cnnMHA, backbone: small, numClasses: 5)
+        try model.load(StateDict(contentsOf: fixtureURL("checkpoints/small_cnn_mha.bf16.safetensors")))
+        let expected = try Safetensors.read(contentsOf: fixtureURL("checkpoints/small_cnn_mha.bf16.expected.safetensors"))
+        let capture = try LayerCapture(model: model, layers: ["backbone.stages.3"])
+        let logits = try capture.run(model, SeededWeights.input(shape: [2, 3, 64, 64])) { $0.oneHotSeed(classes: [1, 4]) }
+        assertClose(logits, expected["logits"], tolerance: 1e-4, floor: 1e-5, "logits")
+        assertClose(capture.gradients["backbone.stages.3"], expected["grad_stages3"], tolerance: 1e-3, "stages.3 gradient")
+    }
+}

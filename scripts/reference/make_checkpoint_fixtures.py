@@ -2,13 +2,12 @@
 
   small_cnn_mha.pth                      torch.save({"epoch": 7, "model_state_dict": {"module."+k: v}})
   small_cnn_mha.expected.safetensors     expected outputs for the seeded input (2,3,64,64)
-  small_hybrid.bf16.safetensors          hybrid variant, float weights stored as BF16   (see size guard)
-  small_hybrid.expected.safetensors      outputs of the bf16-rounded weights, computed in float32
+  small_cnn_mha.bf16.safetensors          the same model, float weights stored as BF16
+  small_cnn_mha.bf16.expected.safetensors      outputs of the bf16-rounded weights, computed in float32
   manifest.json
 
-Run from the repo root:  python scripts/reference/make_checkpoint_fixtures.py [--allow-large] [--out DIR]
-Idempotent. The hybrid pair is only written when the BF16 file is <= 4 MB (it is ~4.7 MB: the
-morphological extractor has ~2.2 M parameters whatever the backbone width) unless --allow-large.
+Run from the repo root:  python scripts/reference/make_checkpoint_fixtures.py [--out DIR]
+Idempotent.
 """
 from __future__ import annotations
 
@@ -34,7 +33,6 @@ TARGETS = [1, 4]
 NUM_CLASSES = 5
 SMALL_CFG = dict(depths=[1, 1, 2, 1], dims=[8, 16, 32, 64], use_grn=True, ls_init_value=None,
                  conv_mlp=False, num_classes=0)
-HYBRID_LIMIT = 4 * 1024 * 1024
 PTH_LIMIT = 1024 * 1024
 
 
@@ -98,7 +96,6 @@ def sha256(p: Path) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=REPO / "Fixtures" / "checkpoints")
-    ap.add_argument("--allow-large", action="store_true", help="write the hybrid BF16 pair even if > 4 MB")
     args = ap.parse_args()
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -131,37 +128,31 @@ def main() -> None:
     print(f"{pth.name}: {pth.stat().st_size} B; expected: "
           + ", ".join(f"{k}{tuple(v.shape)}" for k, v in exp.items()))
 
-    # 2. hybrid in BF16 safetensors; expected outputs from the bf16-rounded weights in float32.
-    model = make_small("hybrid")
+    # 2. The same model in BF16 safetensors; expected outputs from the bf16-rounded weights in
+    #    float32. (A hybrid would be 4.7 MB: its extractor has 2.2 M parameters at any width.)
+    model = make_small("cnn_mha")
     sd = model.state_dict()
     bf16 = OrderedDict((k, v.to(torch.bfloat16).contiguous() if v.is_floating_point() else v.clone())
                        for k, v in sd.items())
-    nbytes = sum(v.numel() * v.element_size() for v in bf16.values())
-    print(f"small_hybrid.bf16.safetensors would be ~{nbytes} B of tensor data "
-          f"({sum(v.numel() for v in bf16.values() if v.is_floating_point())} float params)")
-    if nbytes > HYBRID_LIMIT and not args.allow_large:
-        print(f"  SKIPPED: exceeds {HYBRID_LIMIT} B (pass --allow-large to write it)")
-        manifest["skipped"] = [dict(name="small_hybrid", reason=f"BF16 file ~{nbytes} B > 4 MB limit")]
-    else:
-        model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in bf16.items()}, strict=True)
-        model.eval()
-        st = out_dir / "small_hybrid.bf16.safetensors"
-        save_file(dict(bf16), str(st), metadata={"format": "pt"})
-        exp = run(model, x)
-        save_file(exp, str(out_dir / "small_hybrid.expected.safetensors"), metadata={"fixture": "small_hybrid"})
-        manifest["fixtures"].append(dict(
-            name="small_hybrid", variant="hybrid", attention="original", file=st.name,
-            attention_heads=model.attention.num_heads,
-            container="safetensors, plain keys; float entries BF16, num_batches_tracked I64",
-            weights_dtype="bfloat16", num_batches_tracked=1234, num_keys=len(sd),
-            expected="small_hybrid.expected.safetensors",
-            tensors={k: list(v.shape) for k, v in exp.items()},
-            size_bytes=st.stat().st_size, sha256=sha256(st),
-            tolerance_notes=("expected computed in float32 from the BF16 weights widened exactly to "
-                             "float32 (torch round-to-nearest-even), so only float32 arithmetic differs"),
-            **common))
-        print(f"{st.name}: {st.stat().st_size} B; expected: "
-              + ", ".join(f"{k}{tuple(v.shape)}" for k, v in exp.items()))
+    model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in bf16.items()}, strict=True)
+    model.eval()
+    st = out_dir / "small_cnn_mha.bf16.safetensors"
+    save_file(dict(bf16), str(st), metadata={"format": "pt"})
+    exp = run(model, x)
+    save_file(exp, str(out_dir / "small_cnn_mha.bf16.expected.safetensors"), metadata={"fixture": "small_cnn_mha_bf16"})
+    manifest["fixtures"].append(dict(
+        name="small_cnn_mha_bf16", variant="cnn_mha", attention="original", file=st.name,
+        attention_heads=model.attention.num_heads,
+        container="safetensors, plain keys; float entries BF16, num_batches_tracked I64",
+        weights_dtype="bfloat16", num_batches_tracked=1234, num_keys=len(sd),
+        expected="small_cnn_mha.bf16.expected.safetensors",
+        tensors={k: list(v.shape) for k, v in exp.items()},
+        size_bytes=st.stat().st_size, sha256=sha256(st),
+        tolerance_notes=("expected computed in float32 from the BF16 weights widened exactly to "
+                         "float32 (torch round-to-nearest-even), so only float32 arithmetic differs"),
+        **common))
+    print(f"{st.name}: {st.stat().st_size} B; expected: "
+          + ", ".join(f"{k}{tuple(v.shape)}" for k, v in exp.items()))
 
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
