@@ -5,7 +5,7 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench bench-torch venv fixtures
+.PHONY: deps build test bench bench-torch bench-compare venv fixtures
 
 ## Installs the Debian packages the build needs (skips what is already installed).
 deps:
@@ -26,7 +26,11 @@ test: deps
 bench: deps
 	swift run -c release explain bench
 
-## The same measurement in PyTorch (needs `make venv`).
+## Swift and PyTorch in the same run, with ratios (needs `make venv`).
+bench-compare:
+	$(PYTHON) scripts/reference/bench_compare.py
+
+## PyTorch alone.
 bench-torch:
 	$(PYTHON) scripts/reference/bench_torch.py
 
