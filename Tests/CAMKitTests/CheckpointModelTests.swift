@@ -9,16 +9,28 @@ final class CheckpointModelTests: XCTestCase {
     /// with depths 1-1-2-1, dims 8…64, Linear MLP).
     let small = ConvNeXtV2Config(name: "small", depths: [1, 1, 2, 1], dims: [8, 16, 32, 64], convMLP: false)
 
-    func testTorchCheckpointOfSeedModelMatchesPyTorch() throws {
+    /// Loads `checkpoint` into the small cnn_mha model and compares logits, the stages.3
+    /// activation and its gradient with PyTorch's for the seeded input and targets [1, 4].
+    func checkAgainstPyTorch(checkpoint: String, expected: String) throws {
         let model = SeedModel(.cnnMHA, backbone: small, numClasses: 5)
-        try model.load(StateDict(contentsOf: fixtureURL("checkpoints/small_cnn_mha.pth")))
-        let expected = try Safetensors.read(contentsOf: fixtureURL("checkpoints/small_cnn_mha.expected.safetensors"))
+        try model.load(StateDict(contentsOf: fixtureURL("checkpoints/\(checkpoint)")))
+        let expected = try Safetensors.read(contentsOf: fixtureURL("checkpoints/\(expected)"))
 
         let capture = try LayerCapture(model: model, layers: ["backbone.stages.3"])
         let logits = try capture.run(model, SeededWeights.input(shape: [2, 3, 64, 64])) { $0.oneHotSeed(classes: [1, 4]) }
-        assertClose(logits, expected["logits"], tolerance: 1e-4, floor: 1e-5, "logits")
-        assertClose(capture.activations["backbone.stages.3"], expected["stages3"], tolerance: 1e-4, floor: 1e-5, "stages.3")
-        assertClose(capture.gradients["backbone.stages.3"], expected["grad_stages3"], tolerance: 1e-3, "stages.3 gradient")
+        assertClose(logits, expected["logits"], tolerance: 1e-4, floor: 1e-5, "\(checkpoint) logits")
+        assertClose(capture.activations["backbone.stages.3"], expected["stages3"], tolerance: 1e-4, floor: 1e-5, "\(checkpoint) stages.3")
+        assertClose(capture.gradients["backbone.stages.3"], expected["grad_stages3"], tolerance: 1e-3, "\(checkpoint) stages.3 gradient")
+    }
+
+    func testTorchCheckpointOfSeedModelMatchesPyTorch() throws {
+        try checkAgainstPyTorch(checkpoint: "small_cnn_mha.pth", expected: "small_cnn_mha.expected.safetensors")
+    }
+
+    /// The same model stored as BF16 safetensors; PyTorch computed the expected outputs from
+    /// the BF16 weights widened to float32, so only float32 arithmetic differs.
+    func testBFloat16SafetensorsOfSeedModelMatchesPyTorch() throws {
+        try checkAgainstPyTorch(checkpoint: "small_cnn_mha.bf16.safetensors", expected: "small_cnn_mha.bf16.expected.safetensors")
     }
 
     func testCheckpointForAnotherArchitectureNamesTheProblems() throws {
@@ -36,16 +48,3 @@ final class CheckpointModelTests: XCTestCase {
     }
 }
 
-extension CheckpointModelTests {
-    /// The same model stored as BF16 safetensors; PyTorch computed the expected outputs from
-    /// the BF16 weights widened to float32, so only float32 arithmetic differs.
-    func testBFloat16SafetensorsOfSeedModelMatchesPyTorch() throws {
-        let model = SeedModel(.cnnMHA, backbone: small, numClasses: 5)
-        try model.load(StateDict(contentsOf: fixtureURL("checkpoints/small_cnn_mha.bf16.safetensors")))
-        let expected = try Safetensors.read(contentsOf: fixtureURL("checkpoints/small_cnn_mha.bf16.expected.safetensors"))
-        let capture = try LayerCapture(model: model, layers: ["backbone.stages.3"])
-        let logits = try capture.run(model, SeededWeights.input(shape: [2, 3, 64, 64])) { $0.oneHotSeed(classes: [1, 4]) }
-        assertClose(logits, expected["logits"], tolerance: 1e-4, floor: 1e-5, "logits")
-        assertClose(capture.gradients["backbone.stages.3"], expected["grad_stages3"], tolerance: 1e-3, "stages.3 gradient")
-    }
-}

@@ -101,24 +101,11 @@ func generalConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvG
                     }
                 }
             }
-            var col = scratch(g.isPointwise ? 0 : g.patchSize * g.outPlane)
-            col.withUnsafeMutableBufferPointer { col in
-                for n in 0..<g.batch {
-                    for group in 0..<g.groups {
-                        let input = px + (n * g.inChannels + group * g.inPerGroup) * g.inPlane
-                        let patches: UnsafePointer<Float>
-                        if g.isPointwise {
-                            patches = input
-                        } else {
-                            im2col(input, g, into: col.baseAddress!)
-                            patches = UnsafePointer(col.baseAddress!)
-                        }
-                        sgemm(transA: false, transB: false, m: g.outPerGroup, n: g.outPlane, k: g.patchSize,
-                              a: pw + group * g.outPerGroup * g.patchSize, lda: g.patchSize,
-                              b: patches, ldb: g.outPlane, beta: bias == nil ? 0 : 1,
-                              c: po + (n * g.outChannels + group * g.outPerGroup) * g.outPlane, ldc: g.outPlane)
-                    }
-                }
+            forEachPatchMatrix(px, g) { n, group, patches in
+                sgemm(transA: false, transB: false, m: g.outPerGroup, n: g.outPlane, k: g.patchSize,
+                      a: pw + group * g.outPerGroup * g.patchSize, lda: g.patchSize,
+                      b: patches, ldb: g.outPlane, beta: bias == nil ? 0 : 1,
+                      c: po + (n * g.outChannels + group * g.outPerGroup) * g.outPlane, ldc: g.outPlane)
             }
         } }
     }
@@ -127,6 +114,26 @@ func generalConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvG
         [needs[0] ? generalConv2dInputGrad(gradOut, weight: weight, geometry: g) : nil,
          needs[1] ? generalConv2dWeightGrad(gradOut, input: x, geometry: g) : nil,
          needs.count > 2 && needs[2] ? convBiasGrad(gradOut) : nil]
+    }
+}
+
+/// Calls `body` with the (patchSize, outPlane) patch matrix of every image and group: the
+/// input itself for a pointwise convolution, an im2col copy otherwise.
+private func forEachPatchMatrix(_ px: UnsafePointer<Float>, _ g: ConvGeometry,
+                                _ body: (_ n: Int, _ group: Int, _ patches: UnsafePointer<Float>) -> Void) {
+    var col = scratch(g.isPointwise ? 0 : g.patchSize * g.outPlane)
+    col.withUnsafeMutableBufferPointer { col in
+        for n in 0..<g.batch {
+            for group in 0..<g.groups {
+                let input = px + (n * g.inChannels + group * g.inPerGroup) * g.inPlane
+                if g.isPointwise {
+                    body(n, group, input)
+                } else {
+                    im2col(input, g, into: col.baseAddress!)
+                    body(n, group, UnsafePointer(col.baseAddress!))
+                }
+            }
+        }
     }
 }
 
@@ -173,24 +180,11 @@ private func generalConv2dWeightGrad(_ gradOut: Tensor, input x: Tensor, geometr
     let shape = [g.outChannels, g.inPerGroup, g.kernelH, g.kernelW]
     return Tensor(shape: shape) { gw in
         gradOut.withScalars { pg in x.withScalars { px in
-            var col = scratch(g.isPointwise ? 0 : g.patchSize * g.outPlane)
-            col.withUnsafeMutableBufferPointer { col in
-                for n in 0..<g.batch {
-                    for group in 0..<g.groups {
-                        let input = px + (n * g.inChannels + group * g.inPerGroup) * g.inPlane
-                        let patches: UnsafePointer<Float>
-                        if g.isPointwise {
-                            patches = input
-                        } else {
-                            im2col(input, g, into: col.baseAddress!)
-                            patches = UnsafePointer(col.baseAddress!)
-                        }
-                        sgemm(transA: false, transB: true, m: g.outPerGroup, n: g.patchSize, k: g.outPlane,
-                              a: pg + (n * g.outChannels + group * g.outPerGroup) * g.outPlane, lda: g.outPlane,
-                              b: patches, ldb: g.outPlane, beta: n == 0 ? 0 : 1,
-                              c: gw.baseAddress! + group * g.outPerGroup * g.patchSize, ldc: g.patchSize)
-                    }
-                }
+            forEachPatchMatrix(px, g) { n, group, patches in
+                sgemm(transA: false, transB: true, m: g.outPerGroup, n: g.patchSize, k: g.outPlane,
+                      a: pg + (n * g.outChannels + group * g.outPerGroup) * g.outPlane, lda: g.outPlane,
+                      b: patches, ldb: g.outPlane, beta: n == 0 ? 0 : 1,
+                      c: gw.baseAddress! + group * g.outPerGroup * g.patchSize, ldc: g.patchSize)
             }
         } }
     }
@@ -228,7 +222,7 @@ func validRange(count n: Int, stride: Int, offset: Int, size: Int) -> Range<Int>
 /// matrix, so that the convolution becomes one GEMM with the weight matrix.
 private func im2col(_ input: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
     let kernelArea = g.kernelH * g.kernelW
-    parallelFor(g.patchSize, minimumWorkPerChunk: max(1, 16_384 / max(1, g.outPlane))) { rows in
+    parallelChunks(g.patchSize, grain: max(1, 16_384 / max(1, g.outPlane))) { rows in
         for row in rows {
             let c = row / kernelArea, ky = row % kernelArea / g.kernelW, kx = row % g.kernelW
             let plane = input + c * g.inPlane
@@ -257,7 +251,7 @@ private func im2col(_ input: UnsafePointer<Float>, _ g: ConvGeometry, into col: 
 /// The adjoint of `im2col`: adds every column entry onto the input position it was read from.
 private func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, addingInto input: UnsafeMutablePointer<Float>) {
     // One input channel per worker at a time, so no two workers write the same plane.
-    parallelFor(g.inPerGroup) { channels in
+    parallelChunks(g.inPerGroup) { channels in
         for c in channels {
             let plane = input + c * g.inPlane
             for ky in 0..<g.kernelH {

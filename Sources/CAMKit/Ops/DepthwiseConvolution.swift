@@ -107,7 +107,7 @@ private func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geomet
         x.withScalars { px in weight.withScalars { pw in layout.taps.withUnsafeBufferPointer { taps in
             let biases = bias?.scalars ?? [Float](repeating: 0, count: g.outChannels)
             let po = out.baseAddress!
-            parallelFor(g.batch * g.outChannels) { planes in
+            parallelChunks(g.batch * g.outChannels) { planes in
                 var buffer = scratch(layout.count)
                 buffer.withUnsafeMutableBufferPointer { buffer in
                     let buf = buffer.baseAddress!
@@ -207,7 +207,7 @@ private func stridedDepthwiseInputGrad(_ gradOut: Tensor, weight: Tensor, geomet
     let shape = [g.batch, g.inChannels, g.height, g.width]
     return Tensor(shape: shape) { gx in
         gradOut.withScalars { pg in weight.withScalars { pw in
-            parallelFor(g.batch * g.inChannels) { planes in
+            parallelChunks(g.batch * g.inChannels) { planes in
                 var padded = scratch(g.outH * gradStride)
                 var tapOffsets = [Int](repeating: 0, count: kernelArea)
                 var tapWeights = [Float](repeating: 0, count: kernelArea)
@@ -287,7 +287,7 @@ private func depthwiseWeightGrad(_ gradOut: Tensor, input x: Tensor, geometry g:
     let shape = [g.outChannels, 1, g.kernelH, g.kernelW]
     return Tensor(shape: shape) { gw in
         gradOut.withScalars { pg in x.withScalars { px in layout.taps.withUnsafeBufferPointer { taps in
-            parallelFor(g.outChannels) { channels in
+            parallelChunks(g.outChannels) { channels in
                 var buffer = scratch(layout.count)
                 var gradRow = [Float](repeating: 0, count: chunkedWidth(g.outW))
                 var sums = [SIMD16<Float>](repeating: .zero, count: kernelArea)

@@ -2,12 +2,12 @@
 /// Children carry timm's names, including its parameter-free ones, so layer names match.
 final class ConvNeXtBlock: Module {
     let convDW: Conv2d
-    let norm: LayerNorm2d
+    let norm: LayerNorm
     let mlp: GlobalResponseNormMLP
 
     init(dim: Int) {
         convDW = Conv2d(dim, dim, kernel: 7, padding: 3, groups: dim)
-        norm = LayerNorm2d(dim, eps: 1e-6)
+        norm = LayerNorm(dim, eps: 1e-6, over: .channels)
         mlp = GlobalResponseNormMLP(dim, hidden: 4 * dim)
         super.init()
         register("conv_dw", convDW)
@@ -54,7 +54,7 @@ final class ConvNeXtStage: Module {
 
     init(inDim: Int, dim: Int, depth: Int, downsamples: Bool) {
         downsample = downsamples
-            ? Sequential([LayerNorm2d(inDim, eps: 1e-6), Conv2d(inDim, dim, kernel: 2, stride: 2)])
+            ? Sequential([LayerNorm(inDim, eps: 1e-6, over: .channels), Conv2d(inDim, dim, kernel: 2, stride: 2)])
             : Identity()
         blocks = Sequential((0..<depth).map { _ in ConvNeXtBlock(dim: dim) })
         super.init()

@@ -14,7 +14,7 @@ public final class ConvNeXtV2: Module, Classifier {
         self.config = config
         self.numClasses = numClasses
         let dims = config.dims
-        stem = Sequential([Conv2d(3, dims[0], kernel: 4, stride: 4), LayerNorm2d(dims[0], eps: 1e-6)])
+        stem = Sequential([Conv2d(3, dims[0], kernel: 4, stride: 4), LayerNorm(dims[0], eps: 1e-6, over: .channels)])
         stages = Sequential((0..<4).map { i in
             ConvNeXtStage(inDim: i == 0 ? dims[0] : dims[i - 1], dim: dims[i], depth: config.depths[i], downsamples: i > 0)
         })
@@ -38,12 +38,12 @@ public final class ConvNeXtV2: Module, Classifier {
 /// timm's `NormMlpClassifierHead`: global average pool → LayerNorm2d → flatten → fc.
 final class ConvNeXtHead: Module {
     let globalPool = GlobalAveragePool2d()
-    let norm: LayerNorm2d
+    let norm: LayerNorm
     let flatten = Flatten()
     let fc: Module
 
     init(_ dim: Int, numClasses: Int) {
-        norm = LayerNorm2d(dim, eps: 1e-6)
+        norm = LayerNorm(dim, eps: 1e-6, over: .channels)
         fc = numClasses > 0 ? Linear(dim, numClasses) : Identity()
         super.init()
         register("global_pool", globalPool)

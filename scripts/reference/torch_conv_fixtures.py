@@ -1,7 +1,7 @@
 """Prints the PyTorch outputs pasted into ConvolutionTests/PoolingTests as expected values.
 
 Inputs are rebuilt with the same generator as `randomTensor` in the Swift tests.
-Run: /root/.cache/camkit/venv/bin/python scripts/torch_conv_fixtures.py
+Run from the repo root (after `make venv`): python scripts/reference/torch_conv_fixtures.py
 """
 import numpy as np
 import torch
