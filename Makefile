@@ -20,7 +20,7 @@ build: deps
 
 ## The test command of the README and of CI.
 test: deps
-	swift test
+	swift test --disable-swift-testing
 
 ## Swift benchmark (convnextv2_base, 224x224, batch 1, random weights).
 bench: deps
