@@ -43,4 +43,5 @@ venv:
 fixtures:
 	$(PYTHON) scripts/reference/make_parity_fixtures.py
 	$(PYTHON) scripts/reference/make_checkpoint_fixtures.py
+	$(PYTHON) scripts/reference/make_cam_fixtures.py
 	$(PYTHON) scripts/reference/make_weight_fixtures.py
