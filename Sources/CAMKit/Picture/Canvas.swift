@@ -190,6 +190,8 @@ public final class Canvas {
         cairo_scale(context, box.width / Double(image.width), box.height / Double(image.height))
         cairo_set_source_surface(context, source, 0, 0)
         cairo_pattern_set_filter(cairo_get_source(context), CAIRO_FILTER_GOOD)
+        // Pad, not transparent, beyond the edges: otherwise filtering fades the border into the page.
+        cairo_pattern_set_extend(cairo_get_source(context), CAIRO_EXTEND_PAD)
         cairo_rectangle(context, 0, 0, Double(image.width), Double(image.height))
         cairo_fill(context)
         cairo_restore(context)
