@@ -1,6 +1,8 @@
 # Set-up, build, test and reference targets. `make deps` is the only step that needs root.
 SHELL := /bin/bash
 DEBIAN_PACKAGES := libopenblas-dev pkg-config
+# Cairo for panels and charts; fontconfig finds DejaVu Sans, the font every picture uses.
+DEBIAN_PACKAGES += libcairo2-dev libfontconfig-dev fontconfig fonts-dejavu-core
 VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

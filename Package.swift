@@ -18,10 +18,16 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CCairo",
+            pkgConfig: "cairo",
+            providers: [.apt(["libcairo2-dev", "libfontconfig-dev"])]
+        ),
         .target(
             name: "CAMKit",
             dependencies: [
                 "COpenBLAS",
+                "CCairo",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
@@ -36,7 +42,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CAMKitTests",
-            dependencies: ["CAMKit"],
+            dependencies: ["CAMKit", "CCairo"],
             resources: [],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
