@@ -1,6 +1,6 @@
 # Set-up, build, test and reference targets. `make deps` is the only step that needs root.
 SHELL := /bin/bash
-DEBIAN_PACKAGES := libopenblas-dev pkg-config
+DEBIAN_PACKAGES := libjpeg-dev libopenblas-dev libpng-dev pkg-config
 VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
