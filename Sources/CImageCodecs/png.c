@@ -50,6 +50,18 @@ void cic_decode_png(const unsigned char *data, size_t size, uint64_t max_pixels,
         snprintf(result->message, sizeof result->message, "no PNG signature");
         return;
     }
+    // The pixel limit, from IHDR (always the first chunk) before libpng reads on: its
+    // png_read_info goes on to the chunks before IDAT, and nothing of the image is needed.
+    if (size >= 24 && memcmp(data + 12, "IHDR", 4) == 0) {
+        uint64_t w = (uint64_t)data[16] << 24 | (uint64_t)data[17] << 16 | (uint64_t)data[18] << 8 | data[19];
+        uint64_t h = (uint64_t)data[20] << 24 | (uint64_t)data[21] << 16 | (uint64_t)data[22] << 8 | data[23];
+        if (w <= 0x7fffffff && h <= 0x7fffffff && w * h > max_pixels) {
+            result->status = CIC_TOO_LARGE;
+            result->width = (int)w;
+            result->height = (int)h;
+            return;
+        }
+    }
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, cic_png_error, cic_png_warning);
     if (!png) { result->status = CIC_OUT_OF_MEMORY; return; }
     png_infop info = png_create_info_struct(png);
