@@ -20,7 +20,7 @@ struct ImageFixtureManifest: Decodable {
     struct PreprocessingSection: Decodable { let photo: String, cases: [PreprocessingCase] }
     struct Recipe: Decodable { let resizeShorterSide: Int, cropWidth: Int, cropHeight: Int }
     struct OverlayCase: Decodable {
-        let expected: String, map: String, mapWidth: Int, mapHeight: Int, cropBox: [Int], imageWeight: Float
+        let expected: String, map: String, mapWidth: Int, mapHeight: Int, cropBox: [Int], imageWeight: Double
         let recipe: Recipe?
     }
     struct OverlaySection: Decodable { let photo: String, jet: String, cases: [OverlayCase] }
