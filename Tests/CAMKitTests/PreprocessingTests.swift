@@ -55,3 +55,39 @@ final class PreprocessingTests: XCTestCase {
         }
     }
 }
+
+final class ModelPreprocessingTests: XCTestCase {
+    func testTimmRecipes() throws {
+        let manifest = try ImageFixtureManifest.load()
+        for interpolation in ["bilinear", "bicubic"] {
+            let c = try XCTUnwrap(manifest.preprocessing.cases.first { $0.key == "timm_32_crop_pct_0.875_\(interpolation)" })
+            XCTAssertEqual(Preprocessing.timm(inputSize: 32, cropPct: 0.875,
+                                              interpolation: Preprocessing.Interpolation(rawValue: interpolation)!),
+                           c.preprocessing)
+        }
+        XCTAssertEqual(Preprocessing.convNeXtV2.resizeShorterSide, 256)
+        XCTAssertEqual(Preprocessing.convNeXtV2.interpolation, .bicubic)
+        XCTAssertEqual(ConvNeXtV2Config.base.preprocessing.cropWidth, 224)
+        XCTAssertNil(Preprocessing.timm(inputSize: 384, cropPct: 1, squash: true).resizeShorterSide)
+    }
+
+    /// The case-study photos of ../shared/images, when present (never committed): each decodes
+    /// and yields a model input and an overlay of the photo's size.
+    func testSharedPhotosWhenPresent() throws {
+        let folder = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/images")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?
+            .filter { ImageDecoder.sniff((try? Data(contentsOf: folder.appendingPathComponent($0))) ?? Data()) != nil } ?? []
+        try XCTSkipIf(files.isEmpty, "no photos in \(folder.path)")
+        let recipe = Preprocessing.timm(inputSize: 64, cropPct: 0.875)
+        for file in files.sorted() {
+            let photo = try ImageDecoder().decode(contentsOf: folder.appendingPathComponent(file))
+            XCTAssertGreaterThan(photo.width * photo.height, 0, file)
+            XCTAssertEqual(recipe.tensor(from: photo).shape, [1, 3, 64, 64], file)
+            let box = recipe.cropBox(for: photo)
+            let map = (0..<49).map { Float($0) / 48 }
+            let out = overlay(map: map, mapWidth: 7, mapHeight: 7, on: photo, cropBox: box)
+            XCTAssertEqual(out.width, photo.width, file)
+        }
+    }
+}
