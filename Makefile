@@ -44,3 +44,4 @@ fixtures:
 	$(PYTHON) scripts/reference/make_parity_fixtures.py
 	$(PYTHON) scripts/reference/make_checkpoint_fixtures.py
 	$(PYTHON) scripts/reference/make_weight_fixtures.py
+	$(PYTHON) scripts/reference/make_image_fixtures.py
