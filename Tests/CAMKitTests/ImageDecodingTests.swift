@@ -80,6 +80,17 @@ final class ImageDecodingTests: XCTestCase {
         XCTAssertNoThrow(try small.decode(contentsOf: imageFixtureURL("decode/rgb8.png")))
     }
 
+    /// Corrupt-but-decodable JPEG data decodes; the warnings are counted, not thrown.
+    func testJPEGWarningsDecode() throws {
+        let jpeg = [UInt8](try Data(contentsOf: imageFixtureURL("decode/baseline.jpg")))
+        let sos = try XCTUnwrap((2..<jpeg.count - 1).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xDA })
+        let damaged = Array(jpeg[..<sos]) + [0x12, 0x34, 0x56] + Array(jpeg[sos...])
+        let (image, warnings, first) = try ImageDecoder().decodeWithWarnings(data: Data(damaged), name: "x.jpg")
+        XCTAssertEqual(warnings, 1)
+        XCTAssertEqual(first, "Corrupt JPEG data: 3 extraneous bytes before marker 0xda")
+        XCTAssertEqual(image, try ImageDecoder().decode(data: Data(jpeg), name: "x.jpg"))
+    }
+
     func testEXIFOrientationsMatchPillowsTranspose() {
         // 2×3 image, pixel value = index; compare with the definitions of the 8 orientations.
         let image = RGBImage(width: 2, height: 3, pixels: (0..<6).flatMap { [UInt8($0), 0, 0] })

@@ -10,13 +10,13 @@ import Foundation
 ///   `ImageOps.exif_transpose` does).
 /// - PNG: every bit depth and colour type; 16-bit samples keep their high byte (as Pillow does
 ///   for RGB), palettes are expanded, and transparency is composited over white.
-///   White because transparent photos are nearly always cut-outs meant to be shown on a white
-///   page, and a model sees a plausible picture; black (what dropping the alpha channel of
-///   premultiplied-looking data often gives) or whatever colour sits under transparent pixels
-///   would not be.
+///   White because transparent pictures are nearly always cut-outs or graphics meant to be
+///   seen on a white page, so that is the picture the user means. Dropping the alpha channel
+///   instead (what `Image.convert("RGB")` does) shows whatever colour the encoder left under
+///   transparent pixels, often black or garbage, which the model never should see.
 /// - A file whose data ends early is an error (libjpeg would grey out the missing rows).
 ///   Corrupt-but-decodable JPEG data (libjpeg warnings such as "extraneous bytes before
-///   marker") decodes; `lastWarningCount` tells how many warnings the last decode had.
+///   marker") decodes; `decodeWithWarnings` also returns how many warnings there were.
 /// - Errors are thrown as `ImageError`, naming the file and the reason; no input crashes.
 public struct ImageDecoder: Sendable {
     /// Largest width × height accepted, checked from the header before any pixel memory is
