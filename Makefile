@@ -1,6 +1,6 @@
 # Set-up, build, test and reference targets. `make deps` is the only step that needs root.
 SHELL := /bin/bash
-DEBIAN_PACKAGES := libopenblas-dev pkg-config
+DEBIAN_PACKAGES := libjpeg-dev libopenblas-dev libpng-dev pkg-config
 # Cairo for panels and charts; fontconfig finds DejaVu Sans, the font every picture uses.
 DEBIAN_PACKAGES += libcairo2-dev libfontconfig-dev fontconfig fonts-dejavu-core
 VENV ?= $(HOME)/.cache/camkit/venv
@@ -47,3 +47,4 @@ fixtures:
 	$(PYTHON) scripts/reference/make_checkpoint_fixtures.py
 	$(PYTHON) scripts/reference/make_cam_fixtures.py
 	$(PYTHON) scripts/reference/make_weight_fixtures.py
+	$(PYTHON) scripts/reference/make_image_fixtures.py

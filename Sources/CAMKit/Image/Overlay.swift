@@ -1,0 +1,111 @@
+import Foundation
+
+/// A heatmap (values in [0, 1], 1 = most important) drawn over a photo as pytorch-grad-cam's
+/// `show_cam_on_image(img, mask, use_rgb=True, image_weight=1 - alpha)` does it:
+///
+///     heatmap = JET[uint8(255 · mask)] / 255            (uint8 truncates)
+///     cam     = alpha · heatmap + (1 − alpha) · photo / 255
+///     cam     = cam / max(cam)                          (over the blended region)
+///     out     = uint8(255 · cam)                        (truncated)
+///
+/// in float32, like numpy there.
+///
+/// The map is drawn over the photo at the photo's own resolution: it is resized (bilinear,
+/// as `cv2.resize(..., INTER_LINEAR)`) to `cropBox` — the rectangle of the photo the model
+/// saw, `Preprocessing.cropBox(for:)` — and blended there. Outside the crop box the photo is
+/// left unchanged: the model saw nothing of it, and an unmarked border shows exactly that
+/// (the box edge is visible where the blend starts). The max-normalisation runs over the box
+/// only, so the result inside it equals `show_cam_on_image` on that part of the photo.
+///
+/// - Parameters:
+///   - map: row-major `mapHeight` × `mapWidth` values in [0, 1] (values outside are clamped,
+///     NaN counts as 0).
+///   - cropBox: where the map belongs; nil means the whole photo.
+///   - alpha: weight of the heatmap (`1 - image_weight` of the reference); default 0.5.
+public func overlay(map: [Float], mapWidth: Int, mapHeight: Int, on photo: RGBImage,
+                    cropBox: PixelRect? = nil, alpha: Float = 0.5) -> RGBImage {
+    precondition(map.count == mapWidth * mapHeight && mapWidth > 0 && mapHeight > 0,
+                 "a \(mapWidth)×\(mapHeight) map holds \(mapWidth * mapHeight) values, got \(map.count)")
+    precondition((0...1).contains(alpha), "alpha must be in [0, 1], got \(alpha)")
+    let box = cropBox ?? PixelRect(x: 0, y: 0, width: photo.width, height: photo.height)
+    precondition(box.x >= 0 && box.y >= 0 && box.width >= 0 && box.height >= 0
+                 && box.x + box.width <= photo.width && box.y + box.height <= photo.height,
+                 "crop box \(box) is not inside the \(photo.width)×\(photo.height) photo")
+    guard box.width > 0 && box.height > 0 else { return photo }
+    let mask = resizeBilinearLikeOpenCV(map, width: mapWidth, height: mapHeight,
+                                        toWidth: box.width, toHeight: box.height)
+    let heatWeight = alpha, imageWeight = Float(1 - Double(alpha))
+    let jet = Colormap.jet
+    var cam = [Float](repeating: 0, count: box.width * box.height * 3)
+    var peak: Float = 0
+    for y in 0..<box.height {
+        for x in 0..<box.width {
+            let m = mask[y * box.width + x]
+            let scaled = 255 * m
+            let index = scaled.isNaN ? 0 : Int(max(0, min(255, scaled)))
+            let colour = jet[index]
+            let p = ((box.y + y) * photo.width + box.x + x) * 3
+            let d = (y * box.width + x) * 3
+            let heat = (Float(colour.r) / 255, Float(colour.g) / 255, Float(colour.b) / 255)
+            cam[d] = heatWeight * heat.0 + imageWeight * (Float(photo.pixels[p]) / 255)
+            cam[d + 1] = heatWeight * heat.1 + imageWeight * (Float(photo.pixels[p + 1]) / 255)
+            cam[d + 2] = heatWeight * heat.2 + imageWeight * (Float(photo.pixels[p + 2]) / 255)
+            peak = max(peak, cam[d], cam[d + 1], cam[d + 2])
+        }
+    }
+    var out = photo
+    for y in 0..<box.height {
+        for x in 0..<box.width {
+            let d = (y * box.width + x) * 3
+            let p = ((box.y + y) * photo.width + box.x + x) * 3
+            for c in 0..<3 {
+                let v = peak > 0 ? 255 * (cam[d + c] / peak) : 0
+                out.pixels[p + c] = UInt8(max(0, min(255, v)))
+            }
+        }
+    }
+    return out
+}
+
+/// `overlay` for a map held in a tensor of shape [h, w] (or with leading 1s, e.g. [1, 1, h, w]).
+public func overlay(map: Tensor, on photo: RGBImage, cropBox: PixelRect? = nil, alpha: Float = 0.5) -> RGBImage {
+    let dims = map.shape.drop { $0 == 1 && map.shape.count > 2 }
+    let h = map.rank >= 2 ? map.shape[map.rank - 2] : 1, w = map.shape.last ?? 1
+    precondition(dims.count <= 2 && h * w == map.count, "a heatmap needs shape [h, w], got \(map.shape)")
+    return overlay(map: map.scalars, mapWidth: w, mapHeight: h, on: photo, cropBox: cropBox, alpha: alpha)
+}
+
+/// Bilinear resize of a float map as OpenCV's `cv2.resize(src, (w, h), INTER_LINEAR)`:
+/// half-pixel centres, source coordinate `(d + 0.5) · in / out − 0.5` clamped to the edges,
+/// float32 weights, horizontal pass then vertical, no antialiasing.
+func resizeBilinearLikeOpenCV(_ src: [Float], width: Int, height: Int, toWidth: Int, toHeight: Int) -> [Float] {
+    if width == toWidth && height == toHeight { return src }
+    func taps(_ inSize: Int, _ outSize: Int) -> [(Int, Float, Float)] {
+        let scale = Double(inSize) / Double(outSize)
+        return (0..<outSize).map { d in
+            var f = Float((Double(d) + 0.5) * scale - 0.5)
+            var s = Int(f.rounded(.down))
+            f -= Float(s)
+            if s < 0 { f = 0; s = 0 }
+            if s >= inSize - 1 { f = 0; s = inSize - 1 }
+            return (s, 1 - f, f)
+        }
+    }
+    let xt = taps(width, toWidth), yt = taps(height, toHeight)
+    var rows = [Float](repeating: 0, count: height * toWidth)
+    for y in 0..<height {
+        for (dx, (s, a0, a1)) in xt.enumerated() {
+            let v0 = src[y * width + s] * a0
+            let v1 = s + 1 < width ? src[y * width + s + 1] * a1 : 0
+            rows[y * toWidth + dx] = v0 + v1
+        }
+    }
+    var out = [Float](repeating: 0, count: toWidth * toHeight)
+    for (dy, (s, b0, b1)) in yt.enumerated() {
+        let s1 = min(s + 1, height - 1)
+        for x in 0..<toWidth {
+            out[dy * toWidth + x] = rows[s * toWidth + x] * b0 + rows[s1 * toWidth + x] * b1
+        }
+    }
+    return out
+}
