@@ -9,5 +9,6 @@ static inline hid_t camkit_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t camkit_h5p_default(void) { return H5P_DEFAULT; }
 static inline unsigned camkit_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline hid_t camkit_h5s_all(void) { return H5S_ALL; }
+static inline size_t camkit_h5t_variable(void) { return H5T_VARIABLE; }
 static inline herr_t camkit_h5_silence_errors(void) { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 #endif
