@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 DEBIAN_PACKAGES := libopenblas-dev pkg-config
 DEBIAN_PACKAGES += libhdf5-dev
+DEBIAN_PACKAGES += python3-pip unzip
 VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
