@@ -117,6 +117,18 @@ final class RealModelTests: XCTestCase {
         XCTAssertTrue(classes.contains { $0.name == "dense" && $0.className == "Dense" })
     }
 
+    /// The pre-1.6 torch.save format: views at offsets, a transposed (strided) tensor, and the
+    /// int64 counter skipped.
+    func testLegacyTorchCheckpoint() throws {
+        let dict = try StateDict(contentsOf: fixtureURL("real/legacy_state_dict.pth"))
+        let expected = try Safetensors.read(contentsOf: fixtureURL("real/legacy_state_dict.expected.safetensors"))
+        XCTAssertEqual(dict.keys, ["conv.weight", "fc.weight", "fc.bias", "bn.running_var"])
+        for key in expected.keys {
+            XCTAssertEqual(dict[key]?.shape, expected[key]?.shape, key)
+            XCTAssertEqual(dict[key]?.scalars, expected[key]?.scalars, key)
+        }
+    }
+
     func testKerasHDF5ErrorsNameTheFile() throws {
         let notHDF5 = fixtureURL("real/manifest.json")
         XCTAssertThrowsError(try KerasHDF5.read(contentsOf: notHDF5)) { error in

@@ -162,8 +162,20 @@ def check_dog_labels():
     print("  dogs-19 label order matches label_encoder.pkl:", ", ".join(c.split("-")[0] for c in classes))
 
 
+def write_legacy_checkpoint():
+    """A small state dict in the pre-1.6 torch.save format (the EfficientNet-Lite0 .pth uses
+    it): a transposed view, a slice at an offset of a shared storage, and an int64 counter."""
+    g = torch.Generator().manual_seed(5)
+    base = torch.randn(4, 6, generator=g)
+    sd = {"conv.weight": torch.randn(3, 2, 3, 3, generator=g), "fc.weight": base.t(), "fc.bias": base[2],
+          "bn.running_var": torch.rand(5, generator=g) + 0.5, "bn.num_batches_tracked": torch.tensor(7)}
+    torch.save(sd, str(OUT / "legacy_state_dict.pth"), _use_new_zipfile_serialization=False)
+    save_file({k: v.contiguous() for k, v in sd.items() if v.is_floating_point()}, str(OUT / "legacy_state_dict.expected.safetensors"))
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    write_legacy_checkpoint()
     for f in (EFFNET_WEIGHTS, KERAS_WEIGHTS):
         if not f.exists():
             sys.exit(f"{f} missing: run `make models` first")
