@@ -216,7 +216,7 @@ public enum TorchCheckpoint {
             return try? handle.read(upToCount: 2)
         }
         if let head, head.first == 0x80 {
-            return "not a zip archive; this looks like the legacy torch.save format (before PyTorch 1.6), which is not supported: re-save it with a current PyTorch"
+            return "not a zip archive, and not the legacy torch.save format either (a bare pickle?)"
         }
         return "not a zip archive"
     }

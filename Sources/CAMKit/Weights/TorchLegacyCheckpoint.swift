@@ -19,6 +19,16 @@ extension TorchCheckpoint {
     }
 
     public static func readLegacy(contentsOf url: URL) throws -> StateDict {
+        do {
+            return try parseLegacy(url)
+        } catch let WeightsError.badPickle(file, detail) {
+            throw WeightsError.badPickle(file: file, detail: "legacy torch.save format (before PyTorch 1.6): \(detail)")
+        } catch let WeightsError.truncated(file, detail) {
+            throw WeightsError.truncated(file: file, detail: "legacy torch.save format (before PyTorch 1.6): \(detail)")
+        }
+    }
+
+    private static func parseLegacy(_ url: URL) throws -> StateDict {
         let bytes: [UInt8]
         do { bytes = Array(try Data(contentsOf: url, options: .alwaysMapped)) } catch {
             throw WeightsError.unreadable(file: url, reason: error.localizedDescription)
