@@ -59,6 +59,4 @@ real-fixtures:
 
 ## Forward and Grad-CAM timings of the real models, reference frameworks and Swift.
 bench-real:
-	$(PYTHON) scripts/reference/bench_real_models.py
-	swift run -c release explain bench --model efficientnet-lite0
-	swift run -c release explain bench --model mobilenetv2-dogs19
+	$(PYTHON) scripts/reference/bench_real_models.py --swift

@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+# OpenMP threads that spin while waiting make torch 10-50x slower when other processes share
+# the cores; passive waiting keeps the figures meaningful on a busy machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 REPO = HERE.parent.parent
