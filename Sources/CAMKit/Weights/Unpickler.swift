@@ -206,9 +206,16 @@ struct Unpickler {
 
     /// Unpickles the stream and returns the object at STOP.
     static func load(_ bytes: [UInt8], file: URL? = nil) throws -> Unpickled {
+        try load(bytes, from: 0, file: file).value
+    }
+
+    /// Unpickles the stream starting at byte `start`, for files that hold several pickles
+    /// one after another (the legacy `torch.save` format). Returns the offset after STOP.
+    static func load(_ bytes: [UInt8], from start: Int, file: URL? = nil) throws -> (value: Unpickled, end: Int) {
         var unpickler = Unpickler(bytes, file: file)
+        unpickler.position = start
         let root = try unpickler.run()
-        return Unpickled(root: root, arena: unpickler.arena)
+        return (Unpickled(root: root, arena: unpickler.arena), unpickler.position)
     }
 
     private func list(_ items: [PickleValue] = []) -> PickleList {
@@ -405,8 +412,13 @@ struct Unpickler {
         }
     }
 
-    /// torch.save's persistent id for a storage: `('storage', torch.XStorage, key, location, numel)`.
+    /// torch.save's persistent id for a storage: `('storage', torch.XStorage, key, location, numel)`,
+    /// or in the legacy format the same with a sixth field, the view metadata, which must be None.
     private func persistentLoad(_ pid: PickleValue) throws -> PickleValue {
+        if let fields = pid.tupleItems, fields.count == 6, case .string("storage") = fields[0] {
+            guard case .none = fields[5] else { throw fail("legacy persistent id with a storage view is not supported") }
+            return try persistentLoad(tuple(Array(fields.prefix(5))))
+        }
         guard let fields = pid.tupleItems, fields.count == 5, case .string("storage") = fields[0] else {
             throw fail("persistent id \(pid.typeName) is not a ('storage', type, key, location, numel) tuple")
         }

@@ -23,7 +23,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object per measurement instead of a table.")
     var json = false
 
+    @Option(help: "Time a pretrained zoo model instead (efficientnet-lite0, mobilenetv2-dogs19) at its input size; needs `make models`.")
+    var model: String?
+
     func run() throws {
+        if let model { return try runZoo(model) }
         guard let config = ConvNeXtV2Config.named(size) else {
             throw ValidationError("unknown size '\(size)'; sizes: \(ConvNeXtV2Config.all.map(\.name).joined(separator: ", "))")
         }
@@ -46,6 +50,39 @@ struct Bench: ParsableCommand {
                 try capture.run(model, input) { $0.oneHotSeed(classes: $0.argmaxRows()) }
             }
             report(variant, "forward+gradient", gradient)
+        }
+    }
+
+    /// Forward, and forward + gradient of the top-1 logit at the default layer, of a zoo model.
+    private func runZoo(_ name: String) throws {
+        guard let entry = ModelZoo.entry(named: name) else {
+            throw ValidationError("unknown model '\(name)'; models: \(ModelZoo.entries.map(\.name).joined(separator: ", "))")
+        }
+        guard repeats > 0 else { throw ValidationError("need --repeats ≥ 1") }
+        let model = try entry.load()
+        let p = entry.preprocessing
+        let input = SeededWeights.input(shape: [1, 3, p.cropHeight, p.cropWidth])
+        if !json { print("model               measurement        median ms   min ms   peak RSS MiB") }
+        let forward = time { _ = model(input) }
+        reportZoo(entry, "forward", forward)
+        let capture = try LayerCapture(model: model, layers: [model.defaultTargetLayer])
+        let gradient = try timeThrowing {
+            try capture.run(model, input) { $0.oneHotSeed(classes: $0.argmaxRows()) }
+        }
+        reportZoo(entry, "forward+gradient", gradient)
+    }
+
+    private func reportZoo(_ entry: ZooEntry, _ what: String, _ ms: [Double]) {
+        let sorted = ms.sorted()
+        let median = sorted[sorted.count / 2], minimum = sorted[0]
+        let rss = Double(peakResidentBytes()) / 1_048_576
+        if json {
+            print(#"{"impl":"swift","model":"\#(entry.name)","measurement":"\#(what)","#
+                + #""median_ms":\#(String(format: "%.2f", median)),"min_ms":\#(String(format: "%.2f", minimum)),"peak_rss_mib":\#(String(format: "%.1f", rss))}"#)
+        } else {
+            print(entry.name.padding(toLength: 20, withPad: " ", startingAt: 0)
+                + what.padding(toLength: 19, withPad: " ", startingAt: 0)
+                + String(format: "%9.1f %8.1f %14.1f", median, minimum, rss))
         }
     }
 

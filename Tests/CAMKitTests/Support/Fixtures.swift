@@ -26,3 +26,8 @@ func assertClose(_ actual: Tensor?, _ expected: Tensor?, tolerance: Float, floor
               "\(what): max |diff| \(worst) at \(at) (\(actual.scalars[at]) vs \(expected.scalars[at])), allowed \(tolerance * scale + floor) (scale \(scale))",
               file: file, line: line)
 }
+
+/// `../shared/images` beside the repository: public test photos that are never committed.
+/// Tests that read them skip when the folder is absent.
+let sharedImagesDirectory = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("shared/images")
