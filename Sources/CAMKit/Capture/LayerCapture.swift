@@ -35,8 +35,10 @@ public final class LayerCapture {
     public private(set) var gradients: [String: Tensor] = [:]
     private var handles: [HookHandle] = []
 
+    /// - Parameter gradients: whether to capture gradients too; without, forward records no
+    ///   graph (for the gradient-free methods such as Eigen-CAM).
     /// - Throws: `UnknownLayerError` naming the valid layers when a name is not in `model`.
-    public init(model: Module, layers: [String]) throws {
+    public init(model: Module, layers: [String], gradients: Bool = true) throws {
         self.layers = layers
         let modules = Dictionary(model.namedModules().map { ($0.name, $0.module) }, uniquingKeysWith: { a, _ in a })
         for name in layers {
@@ -44,7 +46,9 @@ public final class LayerCapture {
                 throw UnknownLayerError(name: name, validNames: model.namedModules().map(\.name).filter { !$0.isEmpty })
             }
             handles.append(module.registerForwardHook { [unowned self] in activations[name] = $0.detached() })
-            handles.append(module.registerBackwardHook { [unowned self] in gradients[name] = $0 })
+            if gradients {
+                handles.append(module.registerBackwardHook { [unowned self] in self.gradients[name] = $0 })
+            }
         }
     }
 
@@ -54,11 +58,23 @@ public final class LayerCapture {
     /// with respect to the output, e.g. one-hot at the target class — down to the layers.
     @discardableResult
     public func run(_ model: Module, _ input: Tensor, seed: (Tensor) -> Tensor) throws -> Tensor {
+        let output = forward(model, input)
+        try backward(from: output, seed: seed(output))
+        return output.detached()
+    }
+
+    /// Runs `model` on `input`, recording the activations; returns the output with its graph,
+    /// so that `backward(from:seed:)` can be called on it once per target score.
+    public func forward(_ model: Module, _ input: Tensor) -> Tensor {
         activations = [:]
         gradients = [:]
-        let output = model(input)
-        try output.backward(seed: seed(output))
-        return output.detached()
+        return model(input)
+    }
+
+    /// Backpropagates `seed` from `output` (of the last `forward`), replacing the gradients.
+    public func backward(from output: Tensor, seed: Tensor) throws {
+        gradients = [:]
+        try output.backward(seed: seed)
     }
 }
 

@@ -31,6 +31,7 @@ open class Module {
 
     private var forwardHooks: [UUID: (Tensor) -> Void] = [:]
     private var backwardHooks: [UUID: (Tensor) -> Void] = [:]
+    private var replacement: (id: UUID, output: (Tensor) -> Tensor)?
     private let hookLock = NSLock()
 
     public init() {}
@@ -62,7 +63,8 @@ open class Module {
 
     /// Runs `forward` and the hooks registered on this module.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let output = forward(x)
+        let replace = hookLock.withLock { replacement?.output }
+        let output = replace?(x) ?? forward(x)
         let (onOutput, onGradient) = hookLock.withLock { (Array(forwardHooks.values), Array(backwardHooks.values)) }
         if !onGradient.isEmpty {
             // Makes this output the place where backward stops unless an earlier layer was
@@ -89,6 +91,19 @@ open class Module {
         let id = UUID()
         hookLock.withLock { backwardHooks[id] = hook }
         return HookHandle { [weak self] in self?.hookLock.withLock { _ = self?.backwardHooks.removeValue(forKey: id) } }
+    }
+
+    /// Until the handle is called, this module's output is `output(input)` and `forward` is not
+    /// run; hooks still see the replaced output. Ablation-CAM uses it to feed the rest of the
+    /// model a layer output with channels knocked out, as the reference swaps in its
+    /// `AblationLayer`. A later replacement supersedes an earlier one.
+    @discardableResult
+    public func replaceOutput(_ output: @escaping (Tensor) -> Tensor) -> HookHandle {
+        let id = UUID()
+        hookLock.withLock { replacement = (id, output) }
+        return HookHandle { [weak self] in
+            self?.hookLock.withLock { if self?.replacement?.id == id { self?.replacement = nil } }
+        }
     }
 
     /// Every module of the tree with its dotted path, this one first under `""`.

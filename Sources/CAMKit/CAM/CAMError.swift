@@ -1,0 +1,32 @@
+/// What can go wrong when asking for a map, each case naming the offending value.
+public enum CAMError: Error, Equatable, CustomStringConvertible {
+    case classOutOfRange(Int, classes: Int)
+    case topKOutOfRange(Int, classes: Int)
+    case unknownLabel(String, closeMatches: [String])
+    case noLabels(String)
+    case targetCount(Int, images: Int)
+    case mapCountDiffers([Int])
+    case inputShape([Int])
+    case layerShape(layer: String, shape: [Int])
+
+    public var description: String {
+        switch self {
+        case .classOutOfRange(let index, let classes):
+            return "class index \(index) is out of range: the model has classes 0..<\(classes)"
+        case .topKOutOfRange(let k, let classes):
+            return "top-\(k) asked of a model with \(classes) classes: k must be in 1...\(classes)"
+        case .unknownLabel(let label, let close):
+            return "no class labelled '\(label)'; closest labels: \(close.joined(separator: ", "))"
+        case .noLabels(let label):
+            return "class '\(label)' asked by name, but the extractor was given no labels"
+        case .targetCount(let count, let images):
+            return "\(count) targets for \(images) images: give one target for all or one per image"
+        case .mapCountDiffers(let counts):
+            return "the targets ask for different numbers of maps per image (\(counts)); use the same kind for every image"
+        case .inputShape(let shape):
+            return "input must be an (N, 3, H, W) image batch, got \(shape)"
+        case .layerShape(let layer, let shape):
+            return "layer '\(layer)' outputs \(shape); a map needs an (N, C, h, w) feature map"
+        }
+    }
+}

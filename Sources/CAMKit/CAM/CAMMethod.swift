@@ -1,0 +1,108 @@
+/// A class-activation-map method: how one target layer's activations (and the gradient of the
+/// target score there) become one raw map per image. Everything around it — running the model,
+/// ReLU, scaling, resizing, averaging layers, smoothing — is shared (`CAMExtractor`), as in
+/// pytorch-grad-cam, where each method overrides one function of `BaseCAM`.
+public protocol CAMMethod {
+    /// The reference's name of the method (`gradcam`, `scorecam`, …).
+    var name: String { get }
+    /// Whether the method needs the gradient of the score; without, no backward pass is run.
+    var usesGradients: Bool { get }
+    /// The map of each image of the batch, (N, h, w), before ReLU.
+    func rawMaps(_ layer: LayerState, context: CAMContext) throws -> Tensor
+}
+
+/// A method that only decides one weight per channel (the reference's `get_cam_weights`);
+/// the map is then the weighted channel sum, or its first principal component when smoothing.
+public protocol ChannelWeightingMethod: CAMMethod {
+    /// (N·C) weights, image-major.
+    func channelWeights(_ layer: LayerState, context: CAMContext) throws -> [Float]
+}
+
+extension ChannelWeightingMethod {
+    public func rawMaps(_ layer: LayerState, context: CAMContext) throws -> Tensor {
+        let weights = try channelWeights(layer, context: context)
+        let spatial = layer.height * layer.width
+        let weighted = layer.activations.scalars.indices.map { layer.activations.scalars[$0] * weights[$0 / spatial] }
+        return context.combine(Tensor(shape: layer.activations.shape, scalars: weighted))
+    }
+}
+
+/// One target layer's tensors for the batch: activations (N, C, h, w) and, for methods that
+/// use them, the gradient of the target score with respect to them.
+public struct LayerState {
+    public let name: String
+    public let activations: Tensor
+    public let gradients: Tensor?
+
+    public var batch: Int { activations.shape[0] }
+    public var channels: Int { activations.shape[1] }
+    public var height: Int { activations.shape[2] }
+    public var width: Int { activations.shape[3] }
+
+    /// The gradients; a method that declares `usesGradients` always has them.
+    public var requiredGradients: Tensor {
+        guard let gradients else { preconditionFailure("gradients of '\(name)' were not computed") }
+        return gradients
+    }
+}
+
+/// What a method may need besides the layer: the input, the target of each image, eigen
+/// smoothing, and forward passes of the model without any capture attached (for the
+/// gradient-free Score-CAM and Ablation-CAM).
+public struct CAMContext {
+    /// The (possibly augmented) input batch, (N, 3, H, W).
+    public let input: Tensor
+    /// The score each image's map explains.
+    public let targets: [TargetScore]
+    /// Reduce channel terms by their first principal component instead of summing them.
+    public let eigenSmooth: Bool
+    /// Each image's target score on the unmodified input.
+    public let originalScores: [Float]
+    let model: Module
+    let progress: ((CAMProgress) -> Void)?
+    let methodName: String
+
+    /// Σ over channels of (N, C, h, w) terms — or, with eigen smoothing, their projection on
+    /// the first principal component (the reference's `get_2d_projection`).
+    public func combine(_ terms: Tensor) -> Tensor {
+        if eigenSmooth { return PrincipalComponent.projection(terms) }
+        let (n, c, h, w) = (terms.shape[0], terms.shape[1], terms.shape[2], terms.shape[3])
+        var out = [Float](repeating: 0, count: n * h * w)
+        terms.withScalars { p in
+            for image in 0..<n {
+                for channel in 0..<c {
+                    let source = p + (image * c + channel) * h * w
+                    for i in 0..<(h * w) { out[image * h * w + i] += source[i] }
+                }
+            }
+        }
+        return Tensor(shape: [n, h, w], scalars: out)
+    }
+
+    /// The target score of image `image` for each row of `model(batch)`, run without
+    /// recording; when `layer` and `output` are given, that layer's output is replaced.
+    public func scores(of batch: Tensor, forImage image: Int, replacing layer: String? = nil, with output: Tensor? = nil) -> [Float] {
+        var handle: HookHandle?
+        if let layer, let output, let module = model.module(named: layer) {
+            handle = module.replaceOutput { _ in output }
+        }
+        defer { handle?() }
+        let logits = model(batch)
+        let classes = logits.shape[1]
+        return (0..<logits.shape[0]).map { targets[image].score(logits.scalars[$0 * classes ..< ($0 + 1) * classes]) }
+    }
+
+    /// Tells the caller how far a slow method has got.
+    public func report(layer: String, completed: Int, total: Int) {
+        progress?(CAMProgress(method: methodName, layer: layer, completed: completed, total: total))
+    }
+}
+
+/// Progress of a method that runs many forward passes (Score-CAM, Ablation-CAM).
+public struct CAMProgress: Sendable {
+    public let method: String
+    public let layer: String
+    /// Forward passes (batches) done and to do for this layer and pass.
+    public let completed: Int
+    public let total: Int
+}
