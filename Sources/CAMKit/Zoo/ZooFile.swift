@@ -1,0 +1,171 @@
+import Foundation
+
+/// A user's own models, described in JSON so that `--models all` can compare them with the
+/// built-in ones. Paths are relative to the zoo file.
+///
+/// ```json
+/// {"models": [{"name": "my-hybrid", "architecture": "seed-hybrid", "backbone": "convnextv2_base",
+///              "weights": "hybrid.pth", "labels": "breeds.txt", "preprocessing": "convnextv2",
+///              "attention": "original", "default_layer": "backbone.stages.3", "licence": "CC-BY-4.0"}]}
+/// ```
+///
+/// Architectures: `convnextv2` (timm, with a head of as many classes as labels), `seed-cnn`,
+/// `seed-cnn_mha`, `seed-hybrid`, `efficientnet-lite0`, `mobilenetv2-keras` (an `.h5`).
+/// `preprocessing` is `convnextv2` (timm's 224 recipe), `imagenet` (resize 256, crop 224,
+/// bilinear, ImageNet statistics), or an object with `resize_shorter_side` (or null), `crop`,
+/// `interpolation`, `mean`, `std`. Labels: a text file, one class per line, in class order.
+public struct ZooFile {
+    public let url: URL
+    public let descriptors: [ModelDescriptor]
+
+    struct Entry: Decodable {
+        let name: String
+        let architecture: String
+        let backbone: String?
+        let weights: String
+        let labels: String
+        let preprocessing: PreprocessingField?
+        let attention: String?
+        let default_layer: String?
+        let licence: String?
+    }
+
+    enum PreprocessingField: Decodable {
+        case named(String)
+        case custom(Custom)
+        struct Custom: Decodable {
+            let resize_shorter_side: Int?
+            let crop: Int
+            let interpolation: Preprocessing.Interpolation
+            let mean: [Float]
+            let std: [Float]
+        }
+
+        init(from decoder: Decoder) throws {
+            if let name = try? decoder.singleValueContainer().decode(String.self) {
+                self = .named(name)
+            } else {
+                self = .custom(try Custom(from: decoder))
+            }
+        }
+    }
+
+    struct Document: Decodable { let models: [Entry] }
+
+    public init(contentsOf url: URL) throws {
+        self.url = url
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ZooFileError(file: url, model: nil, reason: "cannot read it (\(error.localizedDescription))")
+        }
+        let document: Document
+        do { document = try JSONDecoder().decode(Document.self, from: data) } catch {
+            throw ZooFileError(file: url, model: nil, reason: "not a zoo file: \(Self.describe(error))")
+        }
+        let base = url.deletingLastPathComponent()
+        var seen = Set<String>()
+        descriptors = try document.models.map { entry in
+            guard seen.insert(entry.name).inserted else {
+                throw ZooFileError(file: url, model: entry.name, reason: "the name is used twice")
+            }
+            return try Self.descriptor(entry, base: base, file: url)
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing \"\(key.stringValue)\" at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.dataCorrupted(let context):
+            return "\(context.debugDescription) at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func descriptor(_ entry: Entry, base: URL, file: URL) throws -> ModelDescriptor {
+        func fail(_ reason: String) -> ZooFileError { ZooFileError(file: file, model: entry.name, reason: reason) }
+        let weights = URL(fileURLWithPath: entry.weights, relativeTo: base).standardizedFileURL
+        let labelsURL = URL(fileURLWithPath: entry.labels, relativeTo: base).standardizedFileURL
+        guard let text = try? String(contentsOf: labelsURL, encoding: .utf8) else {
+            throw fail("cannot read its labels file \(labelsURL.path)")
+        }
+        let labels = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !labels.isEmpty else { throw fail("its labels file \(labelsURL.path) is empty") }
+
+        let config = try entry.backbone.map { name -> ConvNeXtV2Config in
+            guard let config = ConvNeXtV2Config.named(name) else {
+                throw fail("unknown backbone '\(name)'; backbones: \(ConvNeXtV2Config.all.map(\.name).joined(separator: ", "))")
+            }
+            return config
+        } ?? .base
+        let attention = try entry.attention.map { name -> SeedAttentionMode in
+            guard let mode = SeedAttentionMode(rawValue: name) else { throw fail("attention must be original or intended, got '\(name)'") }
+            return mode
+        } ?? .original
+
+        let makeModel: @Sendable () -> Module & Classifier
+        let defaultPreprocessing: Preprocessing
+        switch entry.architecture {
+        case "convnextv2":
+            makeModel = { ConvNeXtV2(config, numClasses: labels.count) }
+            defaultPreprocessing = config.preprocessing
+        case "seed-cnn", "seed-cnn_mha", "seed-hybrid":
+            let variant = SeedVariant(rawValue: String(entry.architecture.dropFirst(5)))!
+            makeModel = { SeedModel(variant, backbone: config, numClasses: labels.count, attention: attention) }
+            defaultPreprocessing = config.preprocessing
+        case "efficientnet-lite0":
+            makeModel = { EfficientNetLite(numClasses: labels.count) }
+            defaultPreprocessing = ModelZoo.efficientNetLite0.preprocessing
+        case "mobilenetv2-keras":
+            makeModel = { MobileNetV2(numClasses: labels.count) }
+            defaultPreprocessing = ModelZoo.mobileNetV2Dogs19.preprocessing
+        default:
+            throw fail("unknown architecture '\(entry.architecture)'; architectures: convnextv2, seed-cnn, seed-cnn_mha, "
+                + "seed-hybrid, efficientnet-lite0, mobilenetv2-keras")
+        }
+        let preprocessing: Preprocessing
+        switch entry.preprocessing {
+        case nil: preprocessing = defaultPreprocessing
+        case .named("convnextv2"): preprocessing = Preprocessing.convNeXtV2
+        case .named("imagenet"):
+            preprocessing = Preprocessing(resizeShorterSide: 256, cropWidth: 224, cropHeight: 224, interpolation: .bilinear,
+                                          mean: Preprocessing.imagenetMean, std: Preprocessing.imagenetStd)
+        case .named(let other): throw fail("unknown preprocessing '\(other)'; use convnextv2, imagenet or an object")
+        case .custom(let c):
+            guard c.mean.count == 3, c.std.count == 3, c.std.allSatisfy({ $0 > 0 }), c.crop > 0 else {
+                throw fail("preprocessing needs crop > 0 and three means and three positive stds")
+            }
+            preprocessing = Preprocessing(resizeShorterSide: c.resize_shorter_side, cropWidth: c.crop, cropHeight: c.crop,
+                                          interpolation: c.interpolation, mean: c.mean, std: c.std)
+        }
+        let probe = makeModel()
+        let defaultLayer = entry.default_layer ?? probe.defaultTargetLayer
+        let isKeras = entry.architecture == "mobilenetv2-keras"
+        let name = entry.name
+        return ModelDescriptor(
+            name: name, architecture: entry.architecture + (entry.backbone.map { " on \($0)" } ?? ""),
+            summary: "\(labels.count) classes, from \(file.lastPathComponent)", classes: labels.count,
+            licence: entry.licence ?? "unknown", defaultLayer: defaultLayer, weightsURL: weights,
+            fetchHint: "put the weights at \(weights.path) (named in \(file.path))"
+        ) {
+            let model = makeModel()
+            let state = isKeras
+                ? try KerasHDF5.read(contentsOf: weights, nestedPrefixes: MobileNetV2.kerasPrefixes)
+                : try StateDict(contentsOf: weights)
+            try model.load(state)
+            return ExplainableModel(name: name, model: model, labels: labels, preprocessing: preprocessing, defaultLayer: defaultLayer)
+        }
+    }
+}
+
+/// A zoo file that cannot be used, naming the file, the model and the reason.
+public struct ZooFileError: Error, CustomStringConvertible {
+    public let file: URL
+    public let model: String?
+    public let reason: String
+
+    public var description: String {
+        "zoo file \(file.path)" + (model.map { ", model '\($0)'" } ?? "") + ": \(reason)"
+    }
+}
