@@ -39,6 +39,13 @@ public struct LayerState {
     public var height: Int { activations.shape[2] }
     public var width: Int { activations.shape[3] }
 
+    /// One value per (image, channel), computed from the element range of that channel's
+    /// plane in `activations` and `gradients`.
+    public func perChannel(_ value: (Range<Int>) -> Float) -> [Float] {
+        let plane = height * width
+        return (0..<(batch * channels)).map { value($0 * plane ..< ($0 + 1) * plane) }
+    }
+
     /// The gradients; a method that declares `usesGradients` always has them.
     public var requiredGradients: Tensor {
         guard let gradients else { preconditionFailure("gradients of '\(name)' were not computed") }

@@ -6,9 +6,6 @@ public struct GradCAM: ChannelWeightingMethod {
 
     public func channelWeights(_ layer: LayerState, context: CAMContext) throws -> [Float] {
         let g = layer.requiredGradients.scalars
-        let spatial = layer.height * layer.width
-        return (0..<(layer.batch * layer.channels)).map { nc in
-            g[nc * spatial ..< (nc + 1) * spatial].reduce(0, +) / Float(spatial)
-        }
+        return layer.perChannel { g[$0].reduce(0, +) / Float($0.count) }
     }
 }

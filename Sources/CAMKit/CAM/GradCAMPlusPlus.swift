@@ -7,9 +7,7 @@ public struct GradCAMPlusPlus: ChannelWeightingMethod {
 
     public func channelWeights(_ layer: LayerState, context: CAMContext) throws -> [Float] {
         let a = layer.activations.scalars, g = layer.requiredGradients.scalars
-        let spatial = layer.height * layer.width
-        return (0..<(layer.batch * layer.channels)).map { nc in
-            let range = nc * spatial ..< (nc + 1) * spatial
+        return layer.perChannel { range in
             let sumActivations = a[range].reduce(0, +)
             var weight: Float = 0
             for i in range where g[i] != 0 {

@@ -8,9 +8,7 @@ public struct XGradCAM: ChannelWeightingMethod {
 
     public func channelWeights(_ layer: LayerState, context: CAMContext) throws -> [Float] {
         let a = layer.activations.scalars, g = layer.requiredGradients.scalars
-        let spatial = layer.height * layer.width
-        return (0..<(layer.batch * layer.channels)).map { nc in
-            let range = nc * spatial ..< (nc + 1) * spatial
+        return layer.perChannel { range in
             let denominator = a[range].reduce(0, +) + 1e-7
             return range.reduce(Float(0)) { $0 + g[$1] * a[$1] / denominator }
         }
