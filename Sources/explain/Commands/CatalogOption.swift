@@ -4,7 +4,7 @@ import Foundation
 
 /// `--zoo FILE`, shared by the commands that name models.
 struct CatalogOption: ParsableArguments {
-    @Option(name: .customLong("zoo"), help: "A zoo file (JSON) adding your own models to the built-in ones.")
+    @Option(name: .customLong("zoo"), help: ArgumentHelp("A zoo file (JSON) adding your own models to the built-in ones.", valueName: "file"))
     var zooFile: String?
 
     func catalog() throws -> ModelCatalog {

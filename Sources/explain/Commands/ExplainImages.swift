@@ -17,21 +17,21 @@ struct ExplainImages: ParsableCommand {
     @Argument(help: "JPEG or PNG photos.")
     var images: [String]
 
-    @Option(help: "`all` (every model whose weights are present) or comma-separated model names.")
+    @Option(help: ArgumentHelp("`all` (every model whose weights are present) or comma-separated model names.", valueName: "all|NAME,NAME"))
     var models = "all"
 
     @OptionGroup var catalog: CatalogOption
 
-    @Option(help: "CAM method: \(CAMMethodName.allCases.map(\.rawValue).joined(separator: "|")).")
+    @Option(help: ArgumentHelp("CAM method: \(CAMMethodName.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
     var method = "gradcam"
 
-    @Option(help: "Target layer for every model (default: each model's default layer; see `explain layers MODEL`).")
+    @Option(help: ArgumentHelp("Target layer for every model (default: each model's default layer; see `explain layers MODEL`).", valueName: "name"))
     var layer: String?
 
-    @Option(help: "top1, a class INDEX, a LABEL, or A-vs-B (why A and not B).")
+    @Option(help: ArgumentHelp("top1, a class INDEX, a LABEL, or A-vs-B (why A and not B).", valueName: "target"))
     var target = "top1"
 
-    @Option(name: .customLong("top-k"), help: "How many predictions to list per model.")
+    @Option(name: .customLong("top-k"), help: ArgumentHelp("How many predictions to list per model.", valueName: "k"))
     var topK = 5
 
     @Flag(name: .customLong("aug-smooth"), help: "Test-time augmentation smoothing (flips × brightness).")
@@ -40,19 +40,19 @@ struct ExplainImages: ParsableCommand {
     @Flag(name: .customLong("eigen-smooth"), help: "Keep the first principal component of the activations.")
     var eigenSmooth = false
 
-    @Option(help: "Weight of the photo in the overlays, 0…1.")
+    @Option(help: ArgumentHelp("Weight of the photo in the overlays, 0…1.", valueName: "a"))
     var alpha: Float = 0.5
 
-    @Option(help: "Panel format: png|svg|pdf.")
+    @Option(help: ArgumentHelp("Panel format (overlays are always PNG).", valueName: "png|svg|pdf"))
     var format = "png"
 
-    @Option(help: "Folder to write into (created if missing).")
+    @Option(help: ArgumentHelp("Folder to write into (created if missing).", valueName: "dir"))
     var out = "out"
 
     @Flag(help: "Print one JSON object per (photo, model) on stdout instead of the text summary.")
     var json = false
 
-    @Option(help: "Also write the input tensor, the logits and the low-resolution map as .npy files into this folder.")
+    @Option(help: ArgumentHelp("Also write the input tensor, the logits and the low-resolution map as .npy files into this folder.", valueName: "dir"))
     var dump: String?
 
     /// Options parsed into the library's types; errors name the flag and list the choices.
@@ -134,14 +134,14 @@ struct ExplainImages: ParsableCommand {
                 ]
                 if let dumpFolder {
                     let base = "\(stem).\(model.name)"
-                    let files = [("input", explanation.input), ("logits", explanation.logits),
-                                 ("cam", explanation.lowResolutionMap)].map { kind, tensor -> (String, URL) in
-                        (kind, dumpFolder.appendingPathComponent("\(base).\(kind).npy"))
+                    var files: [String: String] = [:]
+                    for (kind, tensor) in [("input", explanation.input), ("logits", explanation.logits),
+                                           ("cam", explanation.lowResolutionMap)] {
+                        let url = dumpFolder.appendingPathComponent("\(base).\(kind).npy")
+                        try NumpyFile.write(tensor, to: url)
+                        files[kind] = url.path
                     }
-                    try NumpyFile.write(explanation.input, to: files[0].1)
-                    try NumpyFile.write(explanation.logits, to: files[1].1)
-                    try NumpyFile.write(explanation.lowResolutionMap, to: files[2].1)
-                    record["dump"] = Dictionary(uniqueKeysWithValues: files.map { ($0.0, $0.1.path) })
+                    record["dump"] = files
                 }
                 records.append(record)
                 if !json {
