@@ -186,6 +186,9 @@ final class CLITests: XCTestCase {
             (["--models", "small", "--format", "gif"], "unknown format 'gif'"),
             (["--models", "small", "--top-k", "0"], "--top-k"),
         ]
+        let sameStem = try explain([photo, Self.fixtures.appendingPathComponent("decode/photo.jpg").path, "--zoo", zoo.path])
+        XCTAssertNotEqual(sameStem.status, 0)
+        XCTAssert(sameStem.stderr.contains("would write the same files"), sameStem.stderr)
         for (arguments, message) in cases {
             let run = try explain([photo, "--zoo", zoo.path, "--out", "out"] + arguments)
             XCTAssertNotEqual(run.status, 0, "\(arguments)")

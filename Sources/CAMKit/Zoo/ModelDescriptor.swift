@@ -17,6 +17,12 @@ public struct ModelDescriptor: Sendable {
 
     public var weightsArePresent: Bool { FileManager.default.fileExists(atPath: weightsURL.path) }
 
+    /// A descriptor for a model of your own.
+    ///
+    /// - Parameters:
+    ///   - structure: builds the architecture without weights, with its preprocessing, so
+    ///     `layers()` can list layers before the weights exist; nil makes `layers()` load them.
+    ///   - load: builds the model and reads its weights.
     public init(name: String, architecture: String, summary: String, classes: Int, licence: String, defaultLayer: String,
                 weightsURL: URL, fetchHint: String,
                 structure: (@Sendable () -> (model: Module & Classifier, preprocessing: Preprocessing))? = nil,

@@ -66,6 +66,13 @@ struct ExplainImages: ParsableCommand {
 
     func validate() throws {
         do { _ = try explainOptions() } catch { throw ValidationError("\(error)") }
+        var stems: [String: String] = [:]
+        for path in images {
+            let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            if let other = stems.updateValue(path, forKey: stem) {
+                throw ValidationError("\(other) and \(path) would write the same files (<out>/\(stem).*); rename one")
+            }
+        }
         guard RenderFormat(rawValue: format.lowercased()) != nil else {
             throw ValidationError("unknown format '\(format)'; formats: png, svg, pdf")
         }
