@@ -61,6 +61,12 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        .executableTarget(
+            name: "EmbedExample",
+            dependencies: ["CAMKit"],
+            path: "Examples/EmbedExample",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "CAMKitTests",
             dependencies: ["CAMKit", "CCairo"],

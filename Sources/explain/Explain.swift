@@ -5,6 +5,8 @@ struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Class-activation heatmaps for image classifiers.",
-        subcommands: [Bench.self, BenchCAM.self, Zoo.self, RenderDemo.self]
+        discussion: "`explain IMAGE...` runs the default subcommand `images`.",
+        subcommands: [ExplainImages.self, Models.self, Layers.self, Bench.self, BenchCAM.self, RenderDemo.self],
+        defaultSubcommand: ExplainImages.self
     )
 }

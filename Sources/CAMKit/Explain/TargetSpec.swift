@@ -31,6 +31,12 @@ public enum TargetSpec: Equatable, Sendable {
 
     private var isContrast: Bool { if case .contrast = self { true } else { false } }
 
+    /// Checks that the classes this target names exist among `labels` (by index or label),
+    /// so a bad target is reported before any photo is processed.
+    public func validate(labels: [String]) throws {
+        _ = try resolve(labels: labels)
+    }
+
     /// The CAM target for a model with these labels; indices and labels are checked here,
     /// before any map is made.
     func resolve(labels: [String]) throws -> CAMTarget {

@@ -11,6 +11,10 @@ import Foundation
 ///
 /// Architectures: `convnextv2` (timm, with a head of as many classes as labels), `seed-cnn`,
 /// `seed-cnn_mha`, `seed-hybrid`, `efficientnet-lite0`, `mobilenetv2-keras` (an `.h5`).
+/// `backbone` (for `convnextv2` and the seed architectures) is a timm size name
+/// (`convnextv2_atto` … `convnextv2_huge`, default `convnextv2_base`) or an object for a custom
+/// size, `{"depths": [3, 3, 9, 3], "dims": [96, 192, 384, 768], "conv_mlp": false}` (four
+/// stages; `conv_mlp` optional, default false).
 /// `preprocessing` is `convnextv2` (timm's 224 recipe), `imagenet` (resize 256, crop 224,
 /// bilinear, ImageNet statistics), or an object with `resize_shorter_side` (or null), `crop`,
 /// `interpolation`, `mean`, `std`. Labels: a text file, one class per line, in class order.
@@ -21,13 +25,38 @@ public struct ZooFile {
     struct Entry: Decodable {
         let name: String
         let architecture: String
-        let backbone: String?
+        let backbone: BackboneField?
         let weights: String
         let labels: String
         let preprocessing: PreprocessingField?
         let attention: String?
         let default_layer: String?
         let licence: String?
+    }
+
+    enum BackboneField: Decodable {
+        case named(String)
+        case custom(Custom)
+        struct Custom: Decodable {
+            let depths: [Int]
+            let dims: [Int]
+            let conv_mlp: Bool?
+        }
+
+        init(from decoder: Decoder) throws {
+            if let name = try? decoder.singleValueContainer().decode(String.self) {
+                self = .named(name)
+            } else {
+                self = .custom(try Custom(from: decoder))
+            }
+        }
+
+        var text: String {
+            switch self {
+            case .named(let name): name
+            case .custom(let c): "depths \(c.depths), dims \(c.dims)"
+            }
+        }
     }
 
     enum PreprocessingField: Decodable {
@@ -93,11 +122,20 @@ public struct ZooFile {
         let labels = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !labels.isEmpty else { throw fail("its labels file \(labelsURL.path) is empty") }
 
-        let config = try entry.backbone.map { name -> ConvNeXtV2Config in
-            guard let config = ConvNeXtV2Config.named(name) else {
-                throw fail("unknown backbone '\(name)'; backbones: \(ConvNeXtV2Config.all.map(\.name).joined(separator: ", "))")
+        let config = try entry.backbone.map { field -> ConvNeXtV2Config in
+            switch field {
+            case .named(let name):
+                guard let config = ConvNeXtV2Config.named(name) else {
+                    throw fail("unknown backbone '\(name)'; backbones: \(ConvNeXtV2Config.all.map(\.name).joined(separator: ", ")) "
+                        + "or an object {\"depths\": [...], \"dims\": [...]}")
+                }
+                return config
+            case .custom(let c):
+                guard c.depths.count == 4, c.dims.count == 4, c.depths.allSatisfy({ $0 > 0 }), c.dims.allSatisfy({ $0 > 0 }) else {
+                    throw fail("a custom backbone needs four positive depths and four positive dims")
+                }
+                return ConvNeXtV2Config(name: "custom", depths: c.depths, dims: c.dims, convMLP: c.conv_mlp ?? false)
             }
-            return config
         } ?? .base
         let attention = try entry.attention.map { name -> SeedAttentionMode in
             guard let mode = SeedAttentionMode(rawValue: name) else { throw fail("attention must be original or intended, got '\(name)'") }
@@ -144,10 +182,11 @@ public struct ZooFile {
         let isKeras = entry.architecture == "mobilenetv2-keras"
         let name = entry.name
         return ModelDescriptor(
-            name: name, architecture: entry.architecture + (entry.backbone.map { " on \($0)" } ?? ""),
+            name: name, architecture: entry.architecture + (entry.backbone.map { " on \($0.text)" } ?? ""),
             summary: "\(labels.count) classes, from \(file.lastPathComponent)", classes: labels.count,
             licence: entry.licence ?? "unknown", defaultLayer: defaultLayer, weightsURL: weights,
-            fetchHint: "put the weights at \(weights.path) (named in \(file.path))"
+            fetchHint: "put the weights at \(weights.path) (named in \(file.path))",
+            structure: { (makeModel(), preprocessing) }
         ) {
             let model = makeModel()
             let state = isKeras
