@@ -9,7 +9,14 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real
+
+## The README's first command: everything needed, then every model on IMAGE.
+IMAGE ?= Fixtures/images/photo.png
+demo: deps models
+	swift build -c release --product explain
+	.build/release/explain "$(IMAGE)" --models all --out out/demo
+	@echo "panel and overlays written to out/demo/"
 
 ## Installs the Debian packages the build needs (skips what is already installed).
 deps:
