@@ -15,6 +15,19 @@ public struct GalleryModelResult: Codable, Equatable, Sendable {
     public var elapsedMilliseconds: Double
 
     public var correct: Bool? { verdict.isCorrect }
+
+    public init(model: String, predictedIndex: Int, predictedLabel: String, confidence: Double, top: [Prediction],
+                targetLabel: String, verdict: Verdict, overlayFile: String, elapsedMilliseconds: Double) {
+        self.model = model
+        self.predictedIndex = predictedIndex
+        self.predictedLabel = predictedLabel
+        self.confidence = confidence
+        self.top = top
+        self.targetLabel = targetLabel
+        self.verdict = verdict
+        self.overlayFile = overlayFile
+        self.elapsedMilliseconds = elapsedMilliseconds
+    }
 }
 
 /// One photo of a gallery: its results with every model, or why it could not be read.
@@ -33,6 +46,17 @@ public struct GalleryImageResult: Codable, Equatable, Sendable {
     public var results: [GalleryModelResult]
 
     public var isBad: Bool { error != nil }
+
+    public init(file: String, source: String, folder: String, truth: GroundTruth?, error: String?, panelFile: String?,
+                results: [GalleryModelResult]) {
+        self.file = file
+        self.source = source
+        self.folder = folder
+        self.truth = truth
+        self.error = error
+        self.panelFile = panelFile
+        self.results = results
+    }
 }
 
 /// Everything a gallery holds; `results.json` is this, rewritten after every photo, and is
@@ -58,8 +82,10 @@ public struct GalleryResults: Codable, Equatable, Sendable {
     public var confidenceRecords: [ConfidenceRecord] {
         images.flatMap { image in
             image.results.map {
+                // ConfidenceRecord compares the spellings when `correct` is nil and a true label is
+                // given, so the label goes only with predictions that can be judged.
                 ConfidenceRecord(imageName: image.file, modelName: $0.model, predictedLabel: $0.predictedLabel,
-                                 confidence: $0.confidence, trueLabel: image.truth?.text, correct: $0.correct)
+                                 confidence: $0.confidence, trueLabel: $0.correct == nil ? nil : image.truth?.text, correct: $0.correct)
             }
         }
     }

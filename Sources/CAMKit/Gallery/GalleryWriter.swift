@@ -103,8 +103,8 @@ public struct GalleryWriter: Sendable {
         let encoded = path.split(separator: "/", omittingEmptySubsequences: false)
             .map { String($0).addingPercentEncoding(withAllowedCharacters: allowed) ?? String($0) }
             .joined(separator: "/")
-        // A component like "a:b" could read as a scheme; "./" keeps every link relative.
-        return escape(encoded.contains(":") ? "./" + encoded : encoded)
+        // ":" is encoded too, so no link can start with a scheme: every link stays relative.
+        return escape(encoded)
     }
 
     private static let style = """
