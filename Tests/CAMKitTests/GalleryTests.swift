@@ -118,7 +118,7 @@ final class GalleryTests: XCTestCase {
 
     // MARK: runs
 
-    func smallModel(name: String) -> ExplainableModel {
+    static func smallModel(name: String) -> ExplainableModel {
         let config = ConvNeXtV2Config(name: "small", depths: [1, 1, 2, 1], dims: [8, 16, 32, 64], convMLP: false)
         let model = SeedModel(.cnn, backbone: config, numClasses: 5)
         SeededWeights.fill(model)
@@ -169,7 +169,7 @@ final class GalleryTests: XCTestCase {
         let out = outputFolder()
         let labels = try LabelsFile(text: "file,breed\n\"b photo.png\",border_collie\na<baseline>.jpg,non-dog:horse\n")
 
-        let run = GalleryRun(models: [smallModel(name: "small-a"), smallModel(name: "small/b")], output: out)
+        let run = GalleryRun(models: [Self.smallModel(name: "small-a"), Self.smallModel(name: "small/b")], output: out)
         run.truth = { labels.truth(forFile: $0) }
         var progress: [Int] = []
         run.progress = { progress.append($0.done) }
@@ -207,7 +207,7 @@ final class GalleryTests: XCTestCase {
         // Resume: the good photos are kept (files untouched), only the bad one is tried again.
         let panel = out.appendingPathComponent(good[0].panelFile!)
         let before = try FileManager.default.attributesOfItem(atPath: panel.path)[.modificationDate] as! Date
-        let again = GalleryRun(models: [smallModel(name: "small-a"), smallModel(name: "small/b")], output: out)
+        let again = GalleryRun(models: [Self.smallModel(name: "small-a"), Self.smallModel(name: "small/b")], output: out)
         again.truth = run.truth
         let resumed = try again.run(photos, resume: true)
         XCTAssertEqual(resumed.reused, 2)
@@ -219,12 +219,12 @@ final class GalleryTests: XCTestCase {
         var partial = outcome.results
         partial.images = Array(partial.images.prefix(1))
         try GalleryWriter(folder: out).write(partial, pending: 2)
-        let third = try GalleryRun(models: [smallModel(name: "small-a"), smallModel(name: "small/b")], output: out).run(photos, resume: true)
+        let third = try GalleryRun(models: [Self.smallModel(name: "small-a"), Self.smallModel(name: "small/b")], output: out).run(photos, resume: true)
         XCTAssertEqual(third.reused, 1)
         XCTAssertEqual(third.explained, 2)
 
         // Other settings cannot be mixed into the same gallery.
-        let other = GalleryRun(models: [smallModel(name: "small-a")], options: ExplainOptions(method: .layercam), output: out)
+        let other = GalleryRun(models: [Self.smallModel(name: "small-a")], options: ExplainOptions(method: .layercam), output: out)
         XCTAssertThrowsError(try other.run(photos, resume: true)) { XCTAssert("\($0)".contains("method"), "\($0)") }
     }
 
