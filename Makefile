@@ -5,6 +5,8 @@ DEBIAN_PACKAGES := libjpeg-dev libopenblas-dev libpng-dev pkg-config
 DEBIAN_PACKAGES += libcairo2-dev libfontconfig-dev fontconfig fonts-dejavu-core
 DEBIAN_PACKAGES += libhdf5-dev
 DEBIAN_PACKAGES += python3-pip unzip
+# Headless browser for the gallery page test (GalleryBrowserTests skips without it).
+DEBIAN_PACKAGES += chromium
 VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -17,31 +17,9 @@ struct ExplainImages: ParsableCommand {
     @Argument(help: "JPEG or PNG photos.")
     var images: [String]
 
-    @Option(help: ArgumentHelp("`all` (every model whose weights are present) or comma-separated model names.", valueName: "all|NAME,NAME"))
-    var models = "all"
+    @OptionGroup var selection: ModelSelection
 
-    @OptionGroup var catalog: CatalogOption
-
-    @Option(help: ArgumentHelp("CAM method: \(CAMMethodName.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
-    var method = "gradcam"
-
-    @Option(help: ArgumentHelp("Target layer for every model (default: each model's default layer; see `explain layers MODEL`).", valueName: "name"))
-    var layer: String?
-
-    @Option(help: ArgumentHelp("top1, a class INDEX, a LABEL, or A-vs-B (why A and not B).", valueName: "target"))
-    var target = "top1"
-
-    @Option(name: .customLong("top-k"), help: ArgumentHelp("How many predictions to list per model.", valueName: "k"))
-    var topK = 5
-
-    @Flag(name: .customLong("aug-smooth"), help: "Test-time augmentation smoothing (flips × brightness).")
-    var augSmooth = false
-
-    @Flag(name: .customLong("eigen-smooth"), help: "Keep the first principal component of the activations.")
-    var eigenSmooth = false
-
-    @Option(help: ArgumentHelp("Weight of the photo in the overlays, 0…1.", valueName: "a"))
-    var alpha: Float = 0.5
+    @OptionGroup var cam: CAMOptions
 
     @Option(help: ArgumentHelp("Panel format (overlays are always PNG).", valueName: "png|svg|pdf"))
     var format = "png"
@@ -55,17 +33,7 @@ struct ExplainImages: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the input tensor, the logits and the low-resolution map as .npy files into this folder.", valueName: "dir"))
     var dump: String?
 
-    /// Options parsed into the library's types; errors name the flag and list the choices.
-    func explainOptions() throws -> ExplainOptions {
-        let options = ExplainOptions(method: try CAMMethodName(parsing: method), layer: layer,
-                                     target: try TargetSpec(parsing: target), topK: topK,
-                                     augSmooth: augSmooth, eigenSmooth: eigenSmooth, alpha: alpha)
-        try options.validate()
-        return options
-    }
-
     func validate() throws {
-        do { _ = try explainOptions() } catch { throw ValidationError("\(error)") }
         var stems: [String: String] = [:]
         for path in images {
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
@@ -79,29 +47,9 @@ struct ExplainImages: ParsableCommand {
     }
 
     func run() throws {
-        let options = try explainOptions()
+        let options = try cam.explainOptions()
         let renderFormat = RenderFormat(rawValue: format.lowercased())!
-        let (available, missing) = try catalog.catalog().select(models)
-        for model in missing {
-            printError("explain: \(model.name): no weights at \(model.weightsURL.path); \(model.fetchHint)")
-        }
-        guard !available.isEmpty else {
-            throw RunError("no model to run: the weights of \(missing.map(\.name).joined(separator: ", ")) are missing (see above)")
-        }
-        // Load every model and check the options against it before touching any photo.
-        let loaded = try available.map { descriptor -> ExplainableModel in
-            let model = try descriptor.load()
-            if let layer {
-                let names = model.model.namedModules().map(\.name)
-                guard names.contains(layer) else {
-                    throw RunError("model \(model.name) has no layer '\(layer)'; see `explain layers \(model.name)`")
-                }
-            }
-            do { try options.target.validate(labels: model.labels) } catch {
-                throw RunError("model \(model.name): target '\(target)': \(error)")
-            }
-            return model
-        }
+        let loaded = try selection.load(checking: options)
 
         let outFolder = URL(fileURLWithPath: out, isDirectory: true)
         try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)

@@ -1,0 +1,102 @@
+import Foundation
+
+/// One model's result on one photo: a row of `results.csv`.
+public struct GalleryModelResult: Codable, Equatable, Sendable {
+    public var model: String
+    public var predictedIndex: Int
+    public var predictedLabel: String
+    public var confidence: Double
+    public var top: [Prediction]
+    /// The class the map explains (the prediction, unless `--target` says otherwise).
+    public var targetLabel: String
+    public var verdict: Verdict
+    /// The overlay PNG, relative to the gallery folder.
+    public var overlayFile: String
+    public var elapsedMilliseconds: Double
+
+    public var correct: Bool? { verdict.isCorrect }
+
+    public init(model: String, predictedIndex: Int, predictedLabel: String, confidence: Double, top: [Prediction],
+                targetLabel: String, verdict: Verdict, overlayFile: String, elapsedMilliseconds: Double) {
+        self.model = model
+        self.predictedIndex = predictedIndex
+        self.predictedLabel = predictedLabel
+        self.confidence = confidence
+        self.top = top
+        self.targetLabel = targetLabel
+        self.verdict = verdict
+        self.overlayFile = overlayFile
+        self.elapsedMilliseconds = elapsedMilliseconds
+    }
+}
+
+/// One photo of a gallery: its results with every model, or why it could not be read.
+public struct GalleryImageResult: Codable, Equatable, Sendable {
+    /// The photo's file name (what labels files name).
+    public var file: String
+    /// The path it was read from, as given (resume matches on it).
+    public var source: String
+    /// The folder (relative to the gallery) holding this photo's pictures.
+    public var folder: String
+    public var truth: GroundTruth?
+    /// Why the photo was not explained (corrupt, unsupported …); nil when it was.
+    public var error: String?
+    /// The panel PNG, relative to the gallery folder.
+    public var panelFile: String?
+    public var results: [GalleryModelResult]
+
+    public var isBad: Bool { error != nil }
+
+    public init(file: String, source: String, folder: String, truth: GroundTruth?, error: String?, panelFile: String?,
+                results: [GalleryModelResult]) {
+        self.file = file
+        self.source = source
+        self.folder = folder
+        self.truth = truth
+        self.error = error
+        self.panelFile = panelFile
+        self.results = results
+    }
+}
+
+/// Everything a gallery holds; `results.json` is this, rewritten after every photo, and is
+/// what `--resume` reads back.
+public struct GalleryResults: Codable, Equatable, Sendable {
+    public static let currentVersion = 1
+    public var version = GalleryResults.currentVersion
+    public var models: [String]
+    public var method: String
+    public var layer: String?
+    public var target: String
+    public var images: [GalleryImageResult] = []
+
+    public init(models: [String], method: String, layer: String?, target: String, images: [GalleryImageResult] = []) {
+        self.models = models
+        self.method = method
+        self.layer = layer
+        self.target = target
+        self.images = images
+    }
+
+    /// The records of the confidence charts and statistics: one per photo and model.
+    public var confidenceRecords: [ConfidenceRecord] {
+        images.flatMap { image in
+            image.results.map {
+                // ConfidenceRecord compares the spellings when `correct` is nil and a true label is
+                // given, so the label goes only with predictions that can be judged.
+                ConfidenceRecord(imageName: image.file, modelName: $0.model, predictedLabel: $0.predictedLabel,
+                                 confidence: $0.confidence, trueLabel: $0.correct == nil ? nil : image.truth?.text, correct: $0.correct)
+            }
+        }
+    }
+
+    /// The photos that could not be explained.
+    public var badImages: [GalleryImageResult] { images.filter(\.isBad) }
+
+    /// Counts of each verdict per model.
+    public func verdictCounts(model: String) -> [Verdict: Int] {
+        var counts: [Verdict: Int] = [:]
+        for image in images { for r in image.results where r.model == model { counts[r.verdict, default: 0] += 1 } }
+        return counts
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import CAMKit
+import Foundation
+
+/// Explains a folder of photos with every selected model and builds a gallery: per-photo
+/// panels and overlays, per-model statistics and the case-study charts, in one HTML page.
+struct Gallery: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain many photos with every model and build an HTML gallery with statistics.",
+        discussion: """
+            Folders are expanded to their JPEG and PNG files (by content; other files are skipped), sorted by name. \
+            The gallery folder gets index.html (opens from disk, no network), results.csv, results.json, \
+            the three case-study charts and images/<photo>/ with the panel and one overlay per model. \
+            Results are written after every photo; --resume keeps the photos an earlier run into the same --out finished. \
+            Files that cannot be read are listed in the gallery and make the exit status 1.
+            """)
+
+    @Argument(help: ArgumentHelp("A folder of photos, or photo files.", valueName: "dir|files"))
+    var inputs: [String]
+
+    @OptionGroup var selection: ModelSelection
+
+    @OptionGroup var cam: CAMOptions
+
+    @Option(help: ArgumentHelp("A CSV with 'file' and 'breed' columns (optionally 'imagenet_synset'): the true labels.", valueName: "csv"))
+    var labels: String?
+
+    @Option(help: ArgumentHelp("One true label for every photo.", valueName: "name"))
+    var label: String?
+
+    @Option(help: ArgumentHelp("Gallery folder (created if missing).", valueName: "dir"))
+    var out: String
+
+    @Flag(help: "Keep the photos an earlier run into --out finished; explain only the rest.")
+    var resume = false
+
+    func validate() throws {
+        if labels != nil && label != nil { throw ValidationError("use either --labels or --label, not both") }
+        if inputs.isEmpty { throw ValidationError("name a folder or photo files") }
+    }
+
+    func run() throws {
+        let options = try cam.explainOptions()
+        let truth: (String) -> GroundTruth?
+        if let labels {
+            let file = try LabelsFile(contentsOf: URL(fileURLWithPath: labels))
+            truth = { file.truth(forFile: $0) }
+        } else if let label {
+            let fixed = GroundTruth(breed: label)
+            truth = { _ in fixed }
+        } else {
+            truth = { _ in nil }
+        }
+        let photos = try GalleryInputs.expand(inputs)
+        guard !photos.isEmpty else { throw GalleryError.noPictures(inputs) }
+        let models = try selection.load(checking: options)
+
+        let run = GalleryRun(models: models, options: options, targetText: cam.target, output: URL(fileURLWithPath: out, isDirectory: true))
+        run.truth = truth
+        let bar = ProgressBar(enabled: isatty(2) != 0)
+        run.progress = { bar.update($0) }
+        let outcome = try run.run(photos, resume: resume)
+        bar.finish()
+
+        let index = URL(fileURLWithPath: out).appendingPathComponent(GalleryWriter.index).path
+        print("\(index): \(outcome.results.images.count) photo(s), \(outcome.explained) explained now, \(outcome.reused) kept from before, \(outcome.bad.count) bad")
+        for image in outcome.bad {
+            FileHandle.standardError.write(Data("error: \(image.source): \(image.error ?? "")\n".utf8))
+        }
+        if !outcome.bad.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// `done/total, rate, ETA` on one stderr line, redrawn in place; silent when stderr is not a terminal.
+final class ProgressBar {
+    let enabled: Bool
+    private let start = Date()
+    private var drawn = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ p: GalleryProgress) {
+        guard enabled else { return }
+        let width = 24
+        let filled = p.total == 0 ? width : width * p.done / p.total
+        let elapsed = Date().timeIntervalSince(start)
+        let worked = p.done - p.reused
+        let rate = elapsed > 0 ? Double(worked) / elapsed : 0
+        let eta = rate > 0 ? Self.clock(Double(p.total - p.done) / rate) : "--:--"
+        let line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
+            + "\(p.done)/\(p.total)  \(String(format: "%.2f", rate)) photos/s  ETA \(eta)  \(p.file.prefix(40))"
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+        drawn = true
+    }
+
+    func finish() {
+        if enabled && drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

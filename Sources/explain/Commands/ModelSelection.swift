@@ -1,0 +1,74 @@
+import ArgumentParser
+import CAMKit
+import Foundation
+
+/// `--models` and `--zoo`: which models a command runs, shared by `images` and `gallery`.
+struct ModelSelection: ParsableArguments {
+    @Option(help: ArgumentHelp("`all` (every model whose weights are present) or comma-separated model names (see `explain models`).",
+                               valueName: "all|NAME,NAME"))
+    var models = "all"
+
+    @OptionGroup var catalog: CatalogOption
+
+    /// Loads the selected models and checks `options` against each before any photo is
+    /// touched; models without weights are named on stderr with how to fetch them.
+    func load(checking options: ExplainOptions) throws -> [ExplainableModel] {
+        let (available, missing) = try catalog.catalog().select(models)
+        for model in missing {
+            printError("explain: \(model.name): no weights at \(model.weightsURL.path); \(model.fetchHint)")
+        }
+        guard !available.isEmpty else {
+            throw RunError("no model to run: the weights of \(missing.map(\.name).joined(separator: ", ")) are missing (see above)")
+        }
+        return try available.map { descriptor -> ExplainableModel in
+            let model = try descriptor.load()
+            if let layer = options.layer {
+                guard model.model.namedModules().contains(where: { $0.name == layer }) else {
+                    throw RunError("model \(model.name) has no layer '\(layer)'; see `explain layers \(model.name)`")
+                }
+            }
+            do { try options.target.validate(labels: model.labels) } catch {
+                throw RunError("model \(model.name): target: \(error)")
+            }
+            return model
+        }
+    }
+}
+
+/// The CAM settings (`--method`, `--layer`, `--target`, `--top-k`, smoothing, `--alpha`),
+/// shared by `images` and `gallery`.
+struct CAMOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("CAM method: \(CAMMethodName.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+    var method = "gradcam"
+
+    @Option(help: ArgumentHelp("Target layer for every model (default: each model's default layer; see `explain layers MODEL`).", valueName: "name"))
+    var layer: String?
+
+    @Option(help: ArgumentHelp("top1, a class INDEX, a LABEL, or A-vs-B (why A and not B).", valueName: "target"))
+    var target = "top1"
+
+    @Option(name: .customLong("top-k"), help: ArgumentHelp("How many predictions to list per model.", valueName: "k"))
+    var topK = 5
+
+    @Flag(name: .customLong("aug-smooth"), help: "Test-time augmentation smoothing (flips × brightness).")
+    var augSmooth = false
+
+    @Flag(name: .customLong("eigen-smooth"), help: "Keep the first principal component of the activations.")
+    var eigenSmooth = false
+
+    @Option(help: ArgumentHelp("Weight of the photo in the overlays, 0…1.", valueName: "a"))
+    var alpha: Float = 0.5
+
+    /// Options parsed into the library's types; errors name the flag and list the choices.
+    func explainOptions() throws -> ExplainOptions {
+        let options = ExplainOptions(method: try CAMMethodName(parsing: method), layer: layer,
+                                     target: try TargetSpec(parsing: target), topK: topK,
+                                     augSmooth: augSmooth, eigenSmooth: eigenSmooth, alpha: alpha)
+        try options.validate()
+        return options
+    }
+
+    func validate() throws {
+        do { _ = try explainOptions() } catch { throw ValidationError("\(error)") }
+    }
+}
