@@ -129,12 +129,7 @@ public final class ExplainServer: @unchecked Sendable {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
             throw APIError(.contentTooLarge, "request body of \(length) bytes is over the limit of \(configuration.maxBodyBytes) bytes")
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: configuration.maxBodyBytes)
-        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "request body is over the limit of \(configuration.maxBodyBytes) bytes")
-        }
+        let body = try await collect(request.body)
         guard body.readableBytes > 0 else {
             throw APIError(.badRequest, "empty request body: send the JPEG or PNG image as the body")
         }
@@ -155,6 +150,15 @@ public final class ExplainServer: @unchecked Sendable {
         }
         return try Self.json(ExplainResponse(image: .init(width: photo.width, height: photo.height),
                                              results: explanations.map(ExplainResult.init)))
+    }
+
+    /// The body, up to the size limit (a chunked upload has no Content-Length to check first).
+    func collect(_ body: RequestBody) async throws -> ByteBuffer {
+        do {
+            return try await body.collect(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "request body is over the limit of \(configuration.maxBodyBytes) bytes")
+        }
     }
 
     /// The loaded models a request names; all of them when it names none.
@@ -211,14 +215,16 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let api: APIError
-            if let error = error as? HTTPError {
+            if let error = error as? APIError {
+                api = error
+            } else if let error = error as? HTTPError {
                 api = APIError(error.status, error.body ?? Self.defaultMessage(error.status, request))
-            } else if let error = error as? HTTPResponseError, !(error is APIError) {
+            } else if let error = error as? HTTPResponseError {
                 api = APIError(error.status, Self.defaultMessage(error.status, request))
             } else {
                 api = APIError.from(error)
             }
-            if api.status.code >= 500 {
+            if api.status == .internalServerError {
                 logger.error("request failed", metadata: ["uri": "\(request.uri)", "error": "\(error)"])
             } else {
                 logger.info("request refused", metadata: ["uri": "\(request.uri)", "status": "\(api.status.code)", "error": "\(api.message)"])

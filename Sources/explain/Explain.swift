@@ -5,6 +5,6 @@ struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Class-activation heatmaps for image classifiers.",
-        subcommands: [Bench.self, BenchCAM.self, Zoo.self, RenderDemo.self]
+        subcommands: [Bench.self, BenchCAM.self, Zoo.self, RenderDemo.self, Serve.self]
     )
 }
