@@ -137,9 +137,17 @@ public final class ExplainServer: @unchecked Sendable {
 
         let (photo, explanations, png) = try await offloaded { () throws -> (RGBImage, [Explanation], Data?) in
             let photo = try self.decoder.decode(data: data, name: "the request body")
-            let explanations = try chosen.map { try $0.explain(photo, options: parsed.options) }
+            let explanations = try chosen.map { model in
+                do {
+                    return try model.explain(photo, options: parsed.options)
+                } catch {
+                    // With several models, say which one refused (a class index out of one model's range, say).
+                    let api = APIError.from(error)
+                    throw APIError(api.status, chosen.count > 1 ? "model '\(model.name)': \(api.message)" : api.message)
+                }
+            }
             guard parsed.format == .png else { return (photo, explanations, nil) }
-            return (photo, explanations, try Self.panel(photo: photo, explanations: explanations).render(as: .png))
+            return (photo, explanations, try Self.panel(photo: photo, explanations: explanations, models: chosen).render(as: .png))
         }
         logger.info("explained", metadata: [
             "models": "\(chosen.map(\.name).joined(separator: ","))", "method": "\(parsed.options.method.rawValue)",
@@ -180,13 +188,27 @@ public final class ExplainServer: @unchecked Sendable {
 
     private var loadedNames: String { models.isEmpty ? "none" : models.map(\.name).joined(separator: ", ") }
 
-    static func panel(photo: RGBImage, explanations: [Explanation]) -> Panel {
-        let columns = explanations.map { e in
-            PanelColumn(title: "\(e.model) · \(e.method.rawValue)", label: e.top.first?.label ?? e.targetLabel,
-                        confidence: e.confidence, image: e.overlay,
-                        topK: e.top.map { (label: $0.label, probability: $0.probability) })
+    /// The photo and one overlay per model. A column's line names the class its map explains
+    /// (the top-1 class unless a target was asked for) with that class's probability.
+    static func panel(photo: RGBImage, explanations: [Explanation], models: [ExplainableModel]) -> Panel {
+        let columns = zip(explanations, models).map { e, model in
+            var label = e.targetLabel
+            if let versus = e.versusIndex, model.labels.indices.contains(versus) {
+                label += " vs \(model.labels[versus])"
+            }
+            return PanelColumn(title: "\(e.model) · \(e.method.rawValue)", label: label,
+                               confidence: probability(of: e.targetIndex, in: e), image: e.overlay,
+                               topK: e.top.map { (label: $0.label, probability: $0.probability) })
         }
         return Panel(photo: photo, columns: columns)
+    }
+
+    /// Softmax of the logits at one class.
+    static func probability(of index: Int, in e: Explanation) -> Double {
+        let logits = e.logits.scalars.map(Double.init)
+        guard logits.indices.contains(index), let top = logits.max() else { return 0 }
+        let sum = logits.reduce(0) { $0 + exp($1 - top) }
+        return exp(logits[index] - top) / sum
     }
 
     /// Runs blocking work (decoding, the model, rendering) on the server's dispatch queue.

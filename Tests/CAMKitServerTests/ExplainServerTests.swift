@@ -170,6 +170,39 @@ final class ExplainServerTests: XCTestCase {
         }
     }
 
+    func testSeveralModelsAnswerInOrderAndErrorsNameTheModel() async throws {
+        let config = ConvNeXtV2Config(name: "tiny", depths: [1, 1, 1, 1], dims: [8, 8, 16, 16], convMLP: false)
+        let seed = SeedModel(.cnn, backbone: config, numClasses: 3)
+        SeededWeights.fill(seed)
+        let tiny = ExplainableModel(name: "tiny", model: seed, labels: ["x", "y", "z"], preprocessing: Self.model.preprocessing)
+        let server = ExplainServer(models: [Self.model, tiny])
+        let body = ByteBuffer(bytes: try Self.fixture("photo.png"))
+        try await server.makeApplication().test(.router) { client in
+            let both = try await client.execute(uri: "/explain?models=tiny,small&target=1", method: .post, body: body)
+            XCTAssertEqual(both.status, .ok, String(buffer: both.body))
+            let results = try self.decode(ExplainResponse.self, both.body).results
+            XCTAssertEqual(results.map(\.model), ["tiny", "small"])
+            XCTAssertEqual(results.map(\.targetLabel), ["y", "b"])
+            XCTAssertEqual(results.map(\.top.count), [3, 5])
+
+            let bad = try await client.execute(uri: "/explain?target=4", method: .post, body: body)
+            XCTAssertEqual(bad.status, .badRequest)
+            XCTAssertEqual(try self.decode(ErrorBody.self, bad.body).error,
+                           "model 'tiny': class index 4 is out of range: the model has classes 0..<3")
+        }
+    }
+
+    func testPanelColumnsNameTheExplainedClass() throws {
+        let photo = try ImageDecoder().decode(data: try Self.fixture("photo.png"), name: "photo.png")
+        let e = try Self.model.explain(photo, options: ExplainOptions(target: try TargetSpec(parsing: "c-vs-a")))
+        let panel = ExplainServer.panel(photo: photo, explanations: [e], models: [Self.model])
+        XCTAssertEqual(panel.columns[0].label, "c vs a")
+        XCTAssertEqual(panel.columns[0].title, "small · gradcam")
+        let probabilityOfC = try XCTUnwrap(try Self.model.explain(photo, options: ExplainOptions(topK: 5)).top.first { $0.index == 2 })
+        XCTAssertEqual(panel.columns[0].confidence, probabilityOfC.probability, accuracy: 1e-6)
+        XCTAssertEqual(panel.columns[0].topK.count, 5)
+    }
+
     // MARK: Bad requests
 
     struct Bad {
