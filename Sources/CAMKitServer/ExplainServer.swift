@@ -16,11 +16,15 @@ public struct ServerConfiguration: Sendable {
     public var maxPixels = 40_000_000
     /// A connection idle this long (no request arriving, or a request body stalling) is closed.
     public var idleTimeout: Duration = .seconds(60)
+    /// Requests decoded and explained at once; more wait their turn (without holding a thread).
+    public var maxConcurrentExplains = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 20 * 1024 * 1024,
-                maxPixels: Int = 40_000_000, idleTimeout: Duration = .seconds(60)) {
+                maxPixels: Int = 40_000_000, idleTimeout: Duration = .seconds(60),
+                maxConcurrentExplains: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)) {
         self.host = host; self.port = port; self.maxBodyBytes = maxBodyBytes
         self.maxPixels = maxPixels; self.idleTimeout = idleTimeout
+        self.maxConcurrentExplains = max(1, maxConcurrentExplains)
     }
 
     public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
@@ -45,6 +49,7 @@ public final class ExplainServer: @unchecked Sendable {
     public let logger: Logger
     private let decoder: ImageDecoder
     private let work = DispatchQueue(label: "camkit.server.explain", qos: .userInitiated, attributes: .concurrent)
+    private let gate: Gate
 
     /// - Parameters:
     ///   - models: the models `POST /explain` can use (names must be distinct).
@@ -56,6 +61,7 @@ public final class ExplainServer: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.decoder = ImageDecoder(maxPixels: configuration.maxPixels)
+        self.gate = Gate(capacity: configuration.maxConcurrentExplains)
     }
 
     /// Loads the catalog's models named by `selection` (`all` or comma-separated names);
@@ -213,7 +219,9 @@ public final class ExplainServer: @unchecked Sendable {
 
     /// Runs blocking work (decoding, the model, rendering) on the server's dispatch queue.
     private func offloaded<T>(_ body: @escaping () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        await gate.enter()
+        defer { Task { await gate.leave() } }
+        return try await withCheckedThrowingContinuation { continuation in
             work.async { continuation.resume(with: Result(catching: body)) }
         }
     }
@@ -262,6 +270,31 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .methodNotAllowed: "\(request.method) is not allowed on \(request.uri.path)"
         case .contentTooLarge: "request body too large"
         default: status.reasonPhrase
+        }
+    }
+}
+
+/// At most `capacity` holders at once; the others wait in order of arrival.
+actor Gate {
+    private let capacity: Int
+    private var holders = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func enter() async {
+        if holders < capacity {
+            holders += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty {
+            holders -= 1
+        } else {
+            waiting.removeFirst().resume()   // the slot passes straight to the next waiter
         }
     }
 }

@@ -326,6 +326,23 @@ final class ExplainServerTests: XCTestCase {
         }
     }
 
+    func testConcurrentRequestsAllAnswer() async throws {
+        let server = Self.server(ServerConfiguration(maxConcurrentExplains: 1))
+        let body = ByteBuffer(bytes: try Self.fixture("decode/gray.png"))
+        try await server.makeApplication().test(.router) { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await client.execute(uri: "/explain?top_k=1", method: .post, body: body).status }
+                }
+                group.addTask { try await client.execute(uri: "/explain?target=zebra", method: .post, body: body).status }
+                var statuses: [HTTPResponse.Status] = []
+                for try await status in group { statuses.append(status) }
+                XCTAssertEqual(statuses.filter { $0 == .ok }.count, 4)
+                XCTAssertEqual(statuses.filter { $0 == .badRequest }.count, 1)
+            }
+        }
+    }
+
     // MARK: Parsing
 
     func testRequestParsingDefaults() throws {

@@ -37,6 +37,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds an idle connection is kept open.")
     var idleTimeout: Int = 60
 
+    @Option(help: "Requests explained at once; more wait their turn (default: the number of cores).")
+    var concurrency: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -44,6 +47,7 @@ struct Serve: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
         guard maxBodyMB > 0 else { throw ValidationError("--max-body-mb must be positive") }
         guard maxMegapixels > 0 else { throw ValidationError("--max-megapixels must be positive") }
+        guard concurrency.map({ $0 > 0 }) ?? true else { throw ValidationError("--concurrency must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
     }
@@ -54,7 +58,8 @@ struct Serve: ParsableCommand {
         let catalog = try ModelCatalog(zooFile: try zoo.map { try ZooFile(contentsOf: URL(fileURLWithPath: $0)) })
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodyBytes: Int(maxBodyMB * 1024 * 1024),
-            maxPixels: Int(maxMegapixels * 1_000_000), idleTimeout: .seconds(idleTimeout))
+            maxPixels: Int(maxMegapixels * 1_000_000), idleTimeout: .seconds(idleTimeout),
+            maxConcurrentExplains: concurrency ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
         let server = try ExplainServer.loading(catalog: catalog, selection: models, configuration: configuration, logger: logger)
 
         // The root command is synchronous, so the server runs in a task this thread waits for.
