@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
 import XCTest
 
 /// The HTTP server on a small seeded in-memory model, so the tests need no downloaded weights.
@@ -340,6 +341,38 @@ final class ExplainServerTests: XCTestCase {
                 XCTAssertEqual(statuses.filter { $0 == .ok }.count, 4)
                 XCTAssertEqual(statuses.filter { $0 == .badRequest }.count, 1)
             }
+        }
+    }
+
+    /// The server as `explain serve` configures it, with port 0: it binds to 127.0.0.1 on a
+    /// port the system chooses, and a client talks HTTP to that address.
+    func testServeBindsToLoopbackOnAnEphemeralPort() async throws {
+        var logger = Logger(label: "camkit.server.test")
+        // Stopped by cancelling its task, the server logs the cancellation as an error.
+        logger.logLevel = .critical
+        let server = ExplainServer(models: [Self.model], configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger)
+        let (addresses, bound) = AsyncStream.makeStream(of: SocketAddress?.self)
+        let app = server.makeApplication { channel in bound.yield(channel.localAddress) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            var iterator = addresses.makeAsyncIterator()
+            let next = await iterator.next()
+            let address = try XCTUnwrap(next ?? nil)
+            XCTAssertEqual(address.ipAddress, "127.0.0.1")
+            let port = try XCTUnwrap(address.port)
+            XCTAssertNotEqual(port, 0)
+
+            let client = TestClient(host: "127.0.0.1", port: port)
+            client.connect()
+            let response = try await client.post("/explain?top_k=2&format=json", body: ByteBuffer(bytes: try Self.fixture("photo.png")))
+            XCTAssertEqual(response.status, .ok)
+            let body = try XCTUnwrap(response.body)
+            XCTAssertEqual(try self.decode(ExplainResponse.self, body).results.first?.top.count, 2)
+            let error = try await client.post("/explain?models=nope", body: ByteBuffer(bytes: try Self.fixture("photo.png")))
+            XCTAssertEqual(error.status, .badRequest)
+            XCTAssertEqual(try self.decode(ErrorBody.self, try XCTUnwrap(error.body)).error, "unknown model 'nope'; models: small")
+            try await client.shutdown()
+            group.cancelAll()
         }
     }
 
