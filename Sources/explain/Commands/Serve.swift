@@ -1,0 +1,79 @@
+import ArgumentParser
+import CAMKit
+import CAMKitServer
+import Dispatch
+import Foundation
+import Logging
+
+/// `explain serve`: the HTTP server for tools in other languages (see CAMKitServer).
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve explanations over HTTP: POST /explain with an image body, GET /models.",
+        discussion: """
+            POST /explain?models=a,b&method=gradcam&layer=…&target=top1&top_k=5&aug_smooth=false&eigen_smooth=false&alpha=0.5&format=json|png
+            with a JPEG or PNG body answers JSON per model (or the PNG panel with format=png);
+            GET /models lists the catalog. Errors are answered with a 4xx and {"error": "..."}.
+            Models are loaded once at start-up; models without weights are skipped (fetch them with `\(ModelZoo.fetchCommand)`).
+            """)
+
+    @Option(help: "Address to bind; the default is loopback only (the server has no authentication).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port).")
+    var port = 8080
+
+    @Option(help: "Models to load: all, or comma-separated names.")
+    var models = "all"
+
+    @Option(help: "A zoo file (JSON) adding models to the built-in ones.")
+    var zoo: String?
+
+    @Option(name: .customLong("max-body-mb"), help: "Largest request body in MB; larger ones are answered 413.")
+    var maxBodyMB: Double = 20
+
+    @Option(help: "Largest image in megapixels (width × height, from the header); larger ones are answered 413.")
+    var maxMegapixels: Double = 40
+
+    @Option(help: "Seconds an idle connection is kept open.")
+    var idleTimeout: Int = 60
+
+    @Option(help: "Requests explained at once; more wait their turn (default: the number of cores).")
+    var concurrency: Int?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
+        guard maxBodyMB > 0 else { throw ValidationError("--max-body-mb must be positive") }
+        guard maxMegapixels > 0 else { throw ValidationError("--max-megapixels must be positive") }
+        guard concurrency.map({ $0 > 0 }) ?? true else { throw ValidationError("--concurrency must be positive") }
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+    }
+
+    func run() throws {
+        var logger = Logger(label: "camkit.server")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let catalog = try ModelCatalog(zooFile: try zoo.map { try ZooFile(contentsOf: URL(fileURLWithPath: $0)) })
+        let configuration = ServerConfiguration(
+            host: host, port: port, maxBodyBytes: Int(maxBodyMB * 1024 * 1024),
+            maxPixels: Int(maxMegapixels * 1_000_000), idleTimeout: .seconds(idleTimeout),
+            maxConcurrentExplains: concurrency ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let server = try ExplainServer.loading(catalog: catalog, selection: models, configuration: configuration, logger: logger)
+
+        // The root command is synchronous, so the server runs in a task this thread waits for.
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Outcome()
+        Task.detached {
+            do { try await server.run() } catch { outcome.error = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { throw error }
+    }
+}
+
+private final class Outcome: @unchecked Sendable {
+    var error: Error?
+}
