@@ -45,33 +45,8 @@ final class CLITests: XCTestCase {
         return url
     }
 
-    struct Run { let status: Int32; let stdout: String; let stderr: String }
-
-    /// Runs the built `explain` (next to the test bundle: `swift test` builds every product).
-    func explain(_ arguments: [String]) throws -> Run {
-        // macOS: the .xctest bundle sits in the products folder. Linux: the bundle is the
-        // test runner itself, so its URL already is the products folder.
-        let bundle = Bundle(for: CLITests.self)
-        let candidates = [bundle.bundleURL.deletingLastPathComponent(), bundle.bundleURL,
-                          bundle.executableURL?.deletingLastPathComponent()].compactMap { $0?.appendingPathComponent("explain") }
-        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            XCTFail("no explain executable at \(candidates.map(\.path)); run `swift build` first")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting, so a full pipe cannot block the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    func explain(_ arguments: [String]) throws -> ExplainRun {
+        try runExplain(arguments, in: folder)
     }
 
     func jsonLines(_ text: String) throws -> [[String: Any]] {

@@ -229,33 +229,16 @@ final class GalleryTests: XCTestCase {
     }
 
     /// The `explain` executable next to the test bundle (on Linux the bundle URL is the build folder itself).
-    static func explainExecutable() -> URL? {
-        let bundle = Bundle(for: GalleryTests.self).bundleURL
-        return [bundle.deletingLastPathComponent(), bundle].map { $0.appendingPathComponent("explain") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
 
     /// The real `explain` executable with the built-in models (skipped without their weights).
     func testExplainGalleryExecutable() throws {
         let missing = ModelZoo.entries.filter { !$0.weightsArePresent }
         try XCTSkipIf(!missing.isEmpty, "weights of \(missing.map(\.name).joined(separator: ", ")) are missing; run `\(ModelZoo.fetchCommand)`")
-        let executable = try XCTUnwrap(Self.explainExecutable(), "no explain executable next to the test bundle; run `swift build` first")
+        _ = try XCTUnwrap(explainExecutable(), "no explain executable next to the test bundle; run `swift build` first")
         let folder = try photoFolder()
         let out = outputFolder()
 
-        func explain(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            let stdout = Pipe(), stderr = Pipe()
-            process.standardOutput = stdout
-            process.standardError = stderr
-            try process.run()
-            let output = stdout.fileHandleForReading.readDataToEndOfFile()
-            let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
-        }
+        func explain(_ arguments: [String]) throws -> ExplainRun { try runExplain(arguments) }
 
         let first = try explain(["gallery", folder.path, "--models", "all", "--label", "Border_collie", "--out", out.path])
         XCTAssertEqual(first.status, 1, "a corrupt file makes the exit status 1: \(first.stderr)")
