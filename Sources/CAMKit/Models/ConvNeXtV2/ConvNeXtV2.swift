@@ -26,7 +26,8 @@ public final class ConvNeXtV2: Module, Classifier {
         register("head", head)
     }
 
-    public var defaultTargetLayer: String { "stages.3" }
+    public static let defaultLayer = "stages.3"
+    public var defaultTargetLayer: String { Self.defaultLayer }
     public var outputSize: Int { numClasses > 0 ? numClasses : config.featureDim }
 
     public override func forward(_ x: Tensor) -> Tensor {

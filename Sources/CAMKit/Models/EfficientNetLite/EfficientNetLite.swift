@@ -76,7 +76,8 @@ public final class EfficientNetLite: Module, Classifier {
 
     /// The last convolutional feature map before pooling: ReLU6(_bn1(_conv_head(·))),
     /// (N, 1280, 7, 7) at 224 × 224 — what `extract_features` returns.
-    public var defaultTargetLayer: String { "_head_act" }
+    public static let defaultLayer = "_head_act"
+    public var defaultTargetLayer: String { Self.defaultLayer }
     public var outputSize: Int { numClasses }
 
     public override func forward(_ x: Tensor) -> Tensor {

@@ -45,7 +45,8 @@ public final class MobileNetV2: Module, Classifier {
     }
 
     /// `out_relu`: ReLU6 of the last 1×1 convolution, (N, 1280, 5, 5) at 160 × 160.
-    public var defaultTargetLayer: String { "backbone.out_relu" }
+    public static let defaultLayer = "backbone.out_relu"
+    public var defaultTargetLayer: String { Self.defaultLayer }
     public var outputSize: Int { numClasses }
 
     public override func forward(_ x: Tensor) -> Tensor {

@@ -32,7 +32,8 @@ public final class SeedModel: Module, Classifier {
         if let featureFusion { register("feature_fusion", featureFusion) }
     }
 
-    public var defaultTargetLayer: String { "backbone.stages.3" }
+    public static let defaultLayer = "backbone.stages.3"
+    public var defaultTargetLayer: String { Self.defaultLayer }
     public var outputSize: Int { numClasses }
 
     public override func forward(_ x: Tensor) -> Tensor {
