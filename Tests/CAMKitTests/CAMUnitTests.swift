@@ -50,6 +50,17 @@ final class CAMUnitTests: XCTestCase {
         XCTAssertEqual(contrast[0].score(logits), -2.5)
     }
 
+    func testPrincipalComponentRefusesInfinitiesInsteadOfCallingLAPACK() {
+        var values = [Float](repeating: 1, count: 2 * 3 * 3)
+        values[4] = .infinity
+        XCTAssertThrowsError(try PrincipalComponent.projection(Tensor(shape: [1, 2, 3, 3], scalars: values))) { error in
+            XCTAssertEqual(error as? CAMError, .notFinite("the (C, h, w) terms of image 0"))
+            XCTAssert("\(error)".contains("infinite"), "\(error)")
+        }
+        values[4] = .nan
+        XCTAssertNoThrow(try PrincipalComponent.projection(Tensor(shape: [1, 2, 3, 3], scalars: values)), "NaNs count as 0, as in the reference")
+    }
+
     func testTargetErrorsNameTheValue() {
         let logits: ArraySlice<Float> = [0, 1, 2]
         let labels = ["Border Collie", "Collie", "Pug"]

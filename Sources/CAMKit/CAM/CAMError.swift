@@ -8,6 +8,8 @@ public enum CAMError: Error, Equatable, CustomStringConvertible {
     case mapCountDiffers([Int])
     case inputShape([Int])
     case layerShape(layer: String, shape: [Int])
+    case notFinite(String)
+    case svdFailed(info: Int, rows: Int, columns: Int)
 
     public var description: String {
         switch self {
@@ -27,6 +29,10 @@ public enum CAMError: Error, Equatable, CustomStringConvertible {
             return "input must be an (N, 3, H, W) image batch, got \(shape)"
         case .layerShape(let layer, let shape):
             return "layer '\(layer)' outputs \(shape); a map needs an (N, C, h, w) feature map"
+        case .notFinite(let what):
+            return "\(what) hold infinite values, so they have no principal component; are the weights or the input broken?"
+        case .svdFailed(let info, let rows, let columns):
+            return "the singular value decomposition of a \(rows)×\(columns) matrix did not converge (LAPACK sgesdd info \(info))"
         }
     }
 }

@@ -23,7 +23,7 @@ extension ChannelWeightingMethod {
         let weights = try channelWeights(layer, context: context)
         let spatial = layer.height * layer.width
         let weighted = layer.activations.scalars.indices.map { layer.activations.scalars[$0] * weights[$0 / spatial] }
-        return context.combine(Tensor(shape: layer.activations.shape, scalars: weighted))
+        return try context.combine(Tensor(shape: layer.activations.shape, scalars: weighted))
     }
 }
 
@@ -71,8 +71,8 @@ public struct CAMContext {
 
     /// Σ over channels of (N, C, h, w) terms — or, with eigen smoothing, their projection on
     /// the first principal component (the reference's `get_2d_projection`).
-    public func combine(_ terms: Tensor) -> Tensor {
-        if eigenSmooth { return PrincipalComponent.projection(terms) }
+    public func combine(_ terms: Tensor) throws -> Tensor {
+        if eigenSmooth { return try PrincipalComponent.projection(terms) }
         let (n, c, h, w) = (terms.shape[0], terms.shape[1], terms.shape[2], terms.shape[3])
         var out = [Float](repeating: 0, count: n * h * w)
         terms.withScalars { p in

@@ -6,6 +6,6 @@ public struct EigenCAM: CAMMethod {
     public init() {}
 
     public func rawMaps(_ layer: LayerState, context: CAMContext) throws -> Tensor {
-        PrincipalComponent.projection(layer.activations)
+        try PrincipalComponent.projection(layer.activations)
     }
 }

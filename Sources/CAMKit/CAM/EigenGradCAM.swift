@@ -5,6 +5,6 @@ public struct EigenGradCAM: CAMMethod {
     public init() {}
 
     public func rawMaps(_ layer: LayerState, context: CAMContext) throws -> Tensor {
-        PrincipalComponent.projection(elementwise(layer.requiredGradients, layer.activations) { $0 * $1 })
+        try PrincipalComponent.projection(elementwise(layer.requiredGradients, layer.activations) { $0 * $1 })
     }
 }

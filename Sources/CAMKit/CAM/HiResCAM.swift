@@ -7,7 +7,7 @@ public struct HiResCAM: CAMMethod {
     public init() {}
 
     public func rawMaps(_ layer: LayerState, context: CAMContext) throws -> Tensor {
-        context.combine(elementwise(layer.requiredGradients, layer.activations) { $0 * $1 })
+        try context.combine(elementwise(layer.requiredGradients, layer.activations) { $0 * $1 })
     }
 }
 

@@ -6,6 +6,6 @@ public struct LayerCAM: CAMMethod {
     public init() {}
 
     public func rawMaps(_ layer: LayerState, context: CAMContext) throws -> Tensor {
-        context.combine(elementwise(layer.requiredGradients, layer.activations) { max($0, 0) * $1 })
+        try context.combine(elementwise(layer.requiredGradients, layer.activations) { max($0, 0) * $1 })
     }
 }
