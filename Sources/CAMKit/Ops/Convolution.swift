@@ -1,4 +1,3 @@
-import COpenBLAS
 
 /// Zero padding added around the spatial dimensions of an NCHW input.
 ///
@@ -275,12 +274,4 @@ private func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, addingInto i
 /// An uninitialised buffer for intermediates every kernel fully overwrites before reading.
 func scratch(_ count: Int) -> [Float] {
     [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-}
-
-/// Row-major single-precision GEMM: C = op(A) * op(B) + beta * C.
-private func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

@@ -192,8 +192,9 @@ struct SpatialTiling {
     init(n: Int, hw: Int) {
         self.n = n
         self.hw = hw
-        let perCore = (hw + kernelThreadCount - 1) / kernelThreadCount
-        width = max(1, min(128, n >= kernelThreadCount ? 128 : (perCore + 15) / 16 * 16))
+        let threads = ComputeThreads.count
+        let perCore = (hw + threads - 1) / threads
+        width = max(1, min(128, n >= threads ? 128 : (perCore + 15) / 16 * 16))
     }
 
     /// `body(batch, start, width)` for every tile, tiles spread over the cores.

@@ -1,16 +1,3 @@
-import COpenBLAS
-
-/// Matrix products through OpenBLAS `cblas_sgemm`.
-
-/// `c = op(a) op(b)` (+ `c` when `accumulate`) for row-major matrices stored as given, where
-/// `op` transposes when asked: a is stored (m, k) or, transposed, (k, m); b (k, n) or (n, k).
-private func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                   m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool = false) {
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                accumulate ? 1 : 0, c, Int32(n))
-}
-
 /// The product without recording, for forward and backward passes alike.
 private func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
     precondition((a.rank == 2 || a.rank == 3) && (b.rank == 2 || (b.rank == 3 && a.rank == 3)),

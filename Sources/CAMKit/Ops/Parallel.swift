@@ -1,13 +1,42 @@
+import COpenBLAS
 import Foundation
 
-/// Cores the CPU kernels split large work over.
-let kernelThreadCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// How many threads the CPU kernels and OpenBLAS use: `CAMKIT_THREADS` when it is set to a
+/// positive whole number, else one per core.
+///
+/// Every kernel gives each output element to exactly one thread, which sums it in an order
+/// fixed by the shapes alone, so maps and logits are bit-identical whatever the count
+/// (`DeterminismTests`); the count only trades speed against cores left to other work.
+public enum ComputeThreads {
+    private static let lock = NSLock()
+    private static var current = fromEnvironment()
 
-/// Runs `body` over contiguous sub-ranges of `0..<count`, one per core, when every range gets
+    /// At least 1.
+    public static var count: Int {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = max(1, newValue) } }
+    }
+
+    /// `CAMKIT_THREADS` if it is a positive whole number, else the number of cores. OpenBLAS is
+    /// kept to one thread of its own: `sgemm` shares its tiles over ours (see there).
+    private static func fromEnvironment() -> Int {
+        openblas_set_num_threads(1)
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        guard let text = ProcessInfo.processInfo.environment["CAMKIT_THREADS"], let n = Int(text), n > 0 else {
+            return cores
+        }
+        return n
+    }
+
+    /// Makes sure OpenBLAS has been set to one thread before its first call.
+    static func applyEnvironment() { _ = count }
+}
+
+/// Runs `body` over contiguous sub-ranges of `0..<count`, one per thread, when every range gets
 /// at least `grain` items; smaller work runs inline because a dispatch costs microseconds.
 /// Kernels get whole ranges so that each worker allocates its scratch buffers once.
 func parallelChunks(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-    let chunks = min(kernelThreadCount, count / max(grain, 1))
+    let chunks = min(ComputeThreads.count, count / max(grain, 1))
     guard chunks > 1 else {
         if count > 0 { body(0..<count) }
         return

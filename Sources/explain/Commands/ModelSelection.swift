@@ -2,7 +2,8 @@ import ArgumentParser
 import CAMKit
 import Foundation
 
-/// `--models` and `--zoo`: which models a command runs, shared by `images` and `gallery`.
+/// `--models`, `--zoo` and `--threads`: which models a command runs and on how many threads,
+/// shared by `images` and `gallery`.
 struct ModelSelection: ParsableArguments {
     @Option(help: ArgumentHelp("`all` (every model whose weights are present) or comma-separated model names (see `explain models`).",
                                valueName: "all|NAME,NAME"))
@@ -10,9 +11,18 @@ struct ModelSelection: ParsableArguments {
 
     @OptionGroup var catalog: CatalogOption
 
+    @Option(help: ArgumentHelp("Threads to compute on (default: $CAMKIT_THREADS, else one per core); maps are bit-identical whatever the count.",
+                               valueName: "n"))
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
     /// Loads the selected models and checks `options` against each before any photo is
     /// touched; models without weights are named on stderr with how to fetch them.
     func load(checking options: ExplainOptions) throws -> [ExplainableModel] {
+        if let threads { ComputeThreads.count = threads }
         let (available, missing) = try catalog.catalog().select(models)
         for model in missing {
             printError("explain: \(model.name): no weights at \(model.weightsURL.path); \(model.fetchHint)")

@@ -20,8 +20,9 @@ func explainExecutable() -> URL? {
 
 private final class ExplainRunToken {}
 
-/// Runs the real `explain` with `arguments`, in `folder` when given.
-func runExplain(_ arguments: [String], in folder: URL? = nil) throws -> ExplainRun {
+/// Runs the real `explain` with `arguments`, in `folder` when given, with `environment` added
+/// to this process's.
+func runExplain(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = [:]) throws -> ExplainRun {
     guard let executable = explainExecutable() else {
         XCTFail("no explain executable next to the test bundle; run `swift build` first")
         throw CocoaError(.fileNoSuchFile)
@@ -30,6 +31,7 @@ func runExplain(_ arguments: [String], in folder: URL? = nil) throws -> ExplainR
     process.executableURL = executable
     process.arguments = arguments
     if let folder { process.currentDirectoryURL = folder }
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
