@@ -7,11 +7,13 @@ DEBIAN_PACKAGES += libhdf5-dev
 DEBIAN_PACKAGES += python3-pip unzip
 # Headless browser for the gallery page test (GalleryBrowserTests skips without it).
 DEBIAN_PACKAGES += chromium
+# The HTTP load generator of `make load-test` (not needed to build or test).
+LOAD_TEST_PACKAGES := wrk curl
 VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real load-test
 
 ## The README's first command: everything needed, then every model on IMAGE.
 IMAGE ?= Fixtures/images/photo.png
@@ -73,3 +75,14 @@ real-fixtures:
 ## Forward and Grad-CAM timings of the real models, reference frameworks and Swift.
 bench-real:
 	$(PYTHON) scripts/reference/bench_real_models.py --swift
+
+## Load test of `explain serve` on loopback with wrk: valid images at 4 and 16 connections,
+## then mixed valid, malformed and oversized requests (about 2 minutes; see scripts/load_test.sh).
+load-test: deps
+	@missing=$$(for p in $(LOAD_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	swift build -c release --product explain
+	bash scripts/load_test.sh

@@ -2,42 +2,6 @@ import CAMKit
 import Foundation
 import Hummingbird
 
-/// An error answered with a status and `{"error": "..."}`.
-public struct APIError: Error, CustomStringConvertible, Sendable {
-    public var status: HTTPResponse.Status
-    public var message: String
-
-    public init(_ status: HTTPResponse.Status, _ message: String) {
-        self.status = status
-        self.message = message
-    }
-
-    public var description: String { "\(status.code) \(message)" }
-
-    /// The status and message for any error thrown while answering a request: what the
-    /// caller asked for or sent is a 4xx naming the problem, anything else a 500.
-    static func from(_ error: Error) -> APIError {
-        switch error {
-        case let error as APIError:
-            return error
-        case let error as ImageError:
-            switch error {
-            case .tooLarge, .outOfMemory: return APIError(.contentTooLarge, error.description)
-            case .unknownFormat, .unsupported: return APIError(.unsupportedMediaType, error.description)
-            case .empty, .truncated, .corrupt, .unreadable: return APIError(.badRequest, error.description)
-            }
-        case let error as ExplainError:
-            return APIError(.badRequest, error.description)
-        case let error as CAMError:
-            return APIError(.badRequest, error.description)
-        case let error as UnknownLayerError:
-            return APIError(.badRequest, error.description)
-        default:
-            return APIError(.internalServerError, "internal error: \(error)")
-        }
-    }
-}
-
 /// What `POST /explain` asks for, from its query parameters (the CLI's options, snake_case).
 public struct ExplainRequest: Equatable, Sendable {
     public enum Format: String, Sendable, CaseIterable { case json, png }

@@ -5,31 +5,6 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// How `explain serve` listens and what it accepts.
-public struct ServerConfiguration: Sendable {
-    /// Loopback by default: the server has no authentication.
-    public var host = "127.0.0.1"
-    public var port = 8080
-    /// Largest request body; bigger ones are answered 413.
-    public var maxBodyBytes = 20 * 1024 * 1024
-    /// Largest decoded image (width × height), checked from the header; bigger ones are answered 413.
-    public var maxPixels = 40_000_000
-    /// A connection idle this long (no request arriving, or a request body stalling) is closed.
-    public var idleTimeout: Duration = .seconds(60)
-    /// Requests decoded and explained at once; more wait their turn (without holding a thread).
-    public var maxConcurrentExplains = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 20 * 1024 * 1024,
-                maxPixels: Int = 40_000_000, idleTimeout: Duration = .seconds(60),
-                maxConcurrentExplains: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)) {
-        self.host = host; self.port = port; self.maxBodyBytes = maxBodyBytes
-        self.maxPixels = maxPixels; self.idleTimeout = idleTimeout
-        self.maxConcurrentExplains = max(1, maxConcurrentExplains)
-    }
-
-    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
-}
-
 /// The HTTP front end of CAMKit for tools in other languages:
 ///
 /// - `GET /models`: the catalog (name, architecture, classes, weights present, loaded, licence, default layer).
@@ -41,7 +16,8 @@ public struct ServerConfiguration: Sendable {
 ///
 /// Models are loaded once, before the server starts, and handed in; explains run on a
 /// dispatch queue, off the event loops and the cooperative thread pool. Each model serialises
-/// its own explains (see `ExplainableModel`).
+/// its own explains (see `ExplainableModel`). `RequestQueue` bounds the requests explaining
+/// and waiting; `ServerConfiguration.requestTimeout` bounds how long one may take.
 public final class ExplainServer: @unchecked Sendable {
     public let models: [ExplainableModel]
     public let catalog: [ModelInfo]
@@ -49,7 +25,7 @@ public final class ExplainServer: @unchecked Sendable {
     public let logger: Logger
     private let decoder: ImageDecoder
     private let work = DispatchQueue(label: "camkit.server.explain", qos: .userInitiated, attributes: .concurrent)
-    private let gate: Gate
+    let queue: RequestQueue
 
     /// - Parameters:
     ///   - models: the models `POST /explain` can use (names must be distinct).
@@ -61,7 +37,7 @@ public final class ExplainServer: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.decoder = ImageDecoder(maxPixels: configuration.maxPixels)
-        self.gate = Gate(capacity: configuration.maxConcurrentExplains)
+        self.queue = RequestQueue(slots: configuration.maxConcurrentExplains, queueLimit: configuration.maxQueuedRequests)
     }
 
     /// Loads the catalog's models named by `selection` (`all` or comma-separated names);
@@ -91,14 +67,23 @@ public final class ExplainServer: @unchecked Sendable {
 
     // MARK: Routes
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         router.get("/models") { _, _ in
             try Self.json(ModelsResponse(models: self.catalog))
         }
         router.post("/explain") { request, context in
             try await self.explain(request, context: context)
+        }
+        // A route asked with the wrong method is told the right one, rather than "no route".
+        for (path, allowed) in [("/models", HTTPRequest.Method.get), ("/explain", .post)] {
+            for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where method != allowed {
+                router.on(RouterPath(path), method: method) { request, _ -> Response in
+                    throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(path); use \(allowed)",
+                                   headers: [.allow: allowed.rawValue])
+                }
+            }
         }
         return router
     }
@@ -127,52 +112,128 @@ public final class ExplainServer: @unchecked Sendable {
 
     struct ModelsResponse: Codable { var models: [ModelInfo] }
 
-    func explain(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func explain(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let arrived = ContinuousClock.now
+        let deadline = arrived + configuration.requestTimeout
         let query = request.uri.queryParameters.map { (key: String($0.key), value: String($0.value)) }
         let parsed = try ExplainRequest(query: query)
         let chosen = try select(parsed.models)
-
+        try Self.checkMediaType(request.headers[.contentType])
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
             throw APIError(.contentTooLarge, "request body of \(length) bytes is over the limit of \(configuration.maxBodyBytes) bytes")
         }
-        let body = try await collect(request.body)
+
+        guard queue.admit() else {
+            let counts = queue.counts
+            throw APIError.busy("the server is busy: \(counts.running) requests explaining and \(counts.admitted - counts.running) "
+                                + "waiting, as many as it queues; retry later", retryAfter: queue.retryAfterSeconds)
+        }
+        defer { queue.dismiss() }
+        let body = try await collect(request.body, until: deadline, channel: context.channel)
         guard body.readableBytes > 0 else {
             throw APIError(.badRequest, "empty request body: send the JPEG or PNG image as the body")
         }
         let data = Data(body.readableBytesView)
 
+        let received = ContinuousClock.now
+        do {
+            try await queue.acquire(until: deadline)
+        } catch is RequestQueue.Timeout {
+            throw APIError.busy("no explain slot freed within the request timeout of \(Self.seconds(configuration.requestTimeout)); "
+                                + "retry later", retryAfter: queue.retryAfterSeconds)
+        }
+        let started = ContinuousClock.now
+        defer { queue.release(held: .now - started) }
+
         let (photo, explanations, png) = try await offloaded { () throws -> (RGBImage, [Explanation], Data?) in
             let photo = try self.decoder.decode(data: data, name: "the request body")
-            let explanations = try chosen.map { model in
-                do {
-                    return try model.explain(photo, options: parsed.options)
-                } catch {
-                    // With several models, say which one refused (a class index out of one model's range, say).
-                    let api = APIError.from(error)
-                    throw APIError(api.status, chosen.count > 1 ? "model '\(model.name)': \(api.message)" : api.message)
-                }
-            }
+            let explanations = try self.explainAll(photo, with: chosen, options: parsed.options, deadline: deadline)
             guard parsed.format == .png else { return (photo, explanations, nil) }
             return (photo, explanations, try Self.panel(photo: photo, explanations: explanations, models: chosen).render(as: .png))
         }
+        let timing = ExplainTiming(read: received - arrived, queue: started - received, compute: .now - started)
         logger.info("explained", metadata: [
             "models": "\(chosen.map(\.name).joined(separator: ","))", "method": "\(parsed.options.method.rawValue)",
             "size": "\(photo.width)x\(photo.height)", "format": "\(parsed.format.rawValue)",
-            "ms": "\(explanations.map { String(format: "%.0f", $0.elapsedMilliseconds) }.joined(separator: ","))"])
+            "read_ms": "\(timing.readMs)", "queue_ms": "\(timing.queueMs)", "compute_ms": "\(timing.computeMs)"])
         if let png {
             return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
         }
         return try Self.json(ExplainResponse(image: .init(width: photo.width, height: photo.height),
-                                             results: explanations.map(ExplainResult.init)))
+                                             results: explanations.map(ExplainResult.init), timing: timing))
     }
 
-    /// The body, up to the size limit (a chunked upload has no Content-Length to check first).
+    /// Every model on the photo, in order. A forward pass cannot be stopped, so the deadline is
+    /// checked before each model: the overrun is at most one model's explain.
+    func explainAll(_ photo: RGBImage, with models: [ExplainableModel], options: ExplainOptions,
+                    deadline: ContinuousClock.Instant) throws -> [Explanation] {
+        var explanations: [Explanation] = []
+        for model in models {
+            guard ContinuousClock.now < deadline else {
+                throw APIError.busy("the request timeout of \(Self.seconds(configuration.requestTimeout)) passed after "
+                                    + "\(explanations.count) of \(models.count) models; retry later or ask for fewer models",
+                                    retryAfter: queue.retryAfterSeconds)
+            }
+            do {
+                explanations.append(try model.explain(photo, options: options))
+            } catch {
+                // With several models, say which one refused (a class index out of one model's range, say).
+                let api = APIError.from(error)
+                throw APIError(api.status, models.count > 1 ? "model '\(model.name)': \(api.message)" : api.message)
+            }
+        }
+        return explanations
+    }
+
+    /// Media types a body may be declared as. The body's own bytes decide between JPEG and PNG;
+    /// `application/x-www-form-urlencoded` is what `curl --data-binary` sends by default.
+    static let acceptedMediaTypes: Set<String> = ["image/jpeg", "image/jpg", "image/png", "application/octet-stream",
+                                                  "application/x-www-form-urlencoded"]
+
+    /// Refuses bodies declared as something else than an image (a form upload, JSON), before reading them.
+    static func checkMediaType(_ contentType: String?) throws {
+        guard let contentType else { return }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        guard !acceptedMediaTypes.contains(mediaType) else { return }
+        let hint = mediaType.hasPrefix("multipart/") ? "not a form upload (curl --data-binary @photo.jpg, not -F)"
+            : "with Content-Type image/jpeg, image/png or application/octet-stream"
+        throw APIError(.unsupportedMediaType, "Content-Type '\(contentType)' is not accepted: send the JPEG or PNG bytes as the body, \(hint)")
+    }
+
+    /// The body, up to the size limit (a chunked upload has no Content-Length to check first),
+    /// by the deadline. A late body is answered 408 and the rest of it is not read: the
+    /// connection closes after the answer, so a client trickling bytes holds nothing.
+    func collect(_ body: RequestBody, until deadline: ContinuousClock.Instant, channel: any Channel) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await self.collect(body) }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let collected = first else {
+                channel.close(mode: .input, promise: nil)
+                throw APIError(.requestTimeout, "the request body did not arrive within the request timeout of "
+                               + "\(Self.seconds(configuration.requestTimeout))", headers: [.connection: "close"])
+            }
+            return collected
+        }
+    }
+
+    /// The body, up to the size limit.
     func collect(_ body: RequestBody) async throws -> ByteBuffer {
         do {
             return try await body.collect(upTo: configuration.maxBodyBytes)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "request body is over the limit of \(configuration.maxBodyBytes) bytes")
         }
+    }
+
+    /// "60 s", "0.5 s".
+    static func seconds(_ duration: Duration) -> String {
+        "\(String(format: "%g", duration.inSeconds)) s"
     }
 
     /// The loaded models a request names; all of them when it names none.
@@ -219,9 +280,7 @@ public final class ExplainServer: @unchecked Sendable {
 
     /// Runs blocking work (decoding, the model, rendering) on the server's dispatch queue.
     private func offloaded<T>(_ body: @escaping () throws -> T) async throws -> T {
-        await gate.enter()
-        defer { Task { await gate.leave() } }
-        return try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { continuation in
             work.async { continuation.resume(with: Result(catching: body)) }
         }
     }
@@ -232,69 +291,5 @@ public final class ExplainServer: @unchecked Sendable {
         let data = try encoder.encode(value)
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
-
-/// Turns every error into `{"error": "..."}` with its status; errors of the server itself are
-/// logged.
-struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    let logger: Logger
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch {
-            let api: APIError
-            if let error = error as? APIError {
-                api = error
-            } else if let error = error as? HTTPError {
-                api = APIError(error.status, error.body ?? Self.defaultMessage(error.status, request))
-            } else if let error = error as? HTTPResponseError {
-                api = APIError(error.status, Self.defaultMessage(error.status, request))
-            } else {
-                api = APIError.from(error)
-            }
-            if api.status == .internalServerError {
-                logger.error("request failed", metadata: ["uri": "\(request.uri)", "error": "\(error)"])
-            } else {
-                logger.info("request refused", metadata: ["uri": "\(request.uri)", "status": "\(api.status.code)", "error": "\(api.message)"])
-            }
-            return (try? ExplainServer.json(ErrorBody(error: api.message), status: api.status))
-                ?? Response(status: api.status)
-        }
-    }
-
-    static func defaultMessage(_ status: HTTPResponse.Status, _ request: Request) -> String {
-        switch status {
-        case .notFound: "no route \(request.method) \(request.uri.path); routes: GET /models, POST /explain"
-        case .methodNotAllowed: "\(request.method) is not allowed on \(request.uri.path)"
-        case .contentTooLarge: "request body too large"
-        default: status.reasonPhrase
-        }
-    }
-}
-
-/// At most `capacity` holders at once; the others wait in order of arrival.
-actor Gate {
-    private let capacity: Int
-    private var holders = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func enter() async {
-        if holders < capacity {
-            holders += 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func leave() {
-        if waiting.isEmpty {
-            holders -= 1
-        } else {
-            waiting.removeFirst().resume()   // the slot passes straight to the next waiter
-        }
     }
 }

@@ -53,7 +53,10 @@ public struct ExplainResult: Codable, Sendable, Equatable {
     public var top: [Prediction]
     /// Probability of the top-1 class.
     public var confidence: Double
+    /// This model's explain alone.
     public var elapsedMs: Double
+    /// Waiting for another request's explain on the same model, before this one started.
+    public var waitMs: Double
 
     enum CodingKeys: String, CodingKey {
         case model, method, layer, top, confidence
@@ -61,6 +64,7 @@ public struct ExplainResult: Codable, Sendable, Equatable {
         case targetLabel = "target_label"
         case versusIndex = "versus_index"
         case elapsedMs = "elapsed_ms"
+        case waitMs = "wait_ms"
     }
 
     public init(_ explanation: Explanation) {
@@ -72,7 +76,8 @@ public struct ExplainResult: Codable, Sendable, Equatable {
         versusIndex = explanation.versusIndex
         top = explanation.top
         confidence = explanation.confidence
-        elapsedMs = (explanation.elapsedMilliseconds * 1000).rounded() / 1000
+        elapsedMs = ExplainTiming.milliseconds(explanation.elapsedMilliseconds)
+        waitMs = ExplainTiming.milliseconds(explanation.waitMilliseconds)
     }
 }
 
@@ -84,6 +89,37 @@ public struct ExplainResponse: Codable, Sendable, Equatable {
     }
     public var image: ImageSize
     public var results: [ExplainResult]
+    public var timing: ExplainTiming
+}
+
+/// Where a request's time went, so a slow answer says whether the server was busy or the
+/// models slow.
+public struct ExplainTiming: Codable, Sendable, Equatable {
+    /// Receiving the body.
+    public var readMs: Double
+    /// Waiting for an explain slot behind other requests.
+    public var queueMs: Double
+    /// Decoding, explaining with every model (waits for a model included) and rendering.
+    public var computeMs: Double
+
+    enum CodingKeys: String, CodingKey {
+        case readMs = "read_ms"
+        case queueMs = "queue_ms"
+        case computeMs = "compute_ms"
+    }
+
+    init(read: Duration, queue: Duration, compute: Duration) {
+        readMs = Self.milliseconds(read)
+        queueMs = Self.milliseconds(queue)
+        computeMs = Self.milliseconds(compute)
+    }
+
+    /// Rounded to the microsecond.
+    static func milliseconds(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        milliseconds(duration.inSeconds * 1000)
+    }
 }
 
 /// The JSON body of every error answer.

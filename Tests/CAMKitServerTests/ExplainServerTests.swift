@@ -87,9 +87,11 @@ final class ExplainServerTests: XCTestCase {
                 // The field names tools in other languages read.
                 let raw = try self.json(response.body)
                 let first = try XCTUnwrap((raw["results"] as? [[String: Any]])?.first, name)
-                for key in ["model", "method", "layer", "target_index", "target_label", "top", "confidence", "elapsed_ms"] {
+                for key in ["model", "method", "layer", "target_index", "target_label", "top", "confidence", "elapsed_ms", "wait_ms"] {
                     XCTAssertNotNil(first[key], "\(name): no \(key) in \(raw)")
                 }
+                let timing = try XCTUnwrap(raw["timing"] as? [String: Double], "\(name): no timing in \(raw)")
+                XCTAssertEqual(Set(timing.keys), ["read_ms", "queue_ms", "compute_ms"])
                 let top = try XCTUnwrap(first["top"] as? [[String: Any]])
                 XCTAssertEqual(Set(top[0].keys), ["index", "label", "probability"])
 
@@ -209,6 +211,7 @@ final class ExplainServerTests: XCTestCase {
     struct Bad {
         var uri: String
         var method: HTTPRequest.Method = .post
+        var headers: HTTPFields = [:]
         var body: ByteBuffer?
         var status: HTTPResponse.Status
         var says: String
@@ -228,6 +231,12 @@ final class ExplainServerTests: XCTestCase {
             Bad(uri: "/explain", body: noise, status: .unsupportedMediaType, says: "not a JPEG or PNG"),
             Bad(uri: "/explain", body: truncatedPNG, status: .badRequest, says: "PNG"),
             Bad(uri: "/explain", body: truncatedJPEG, status: .badRequest, says: "JPEG"),
+            Bad(uri: "/explain", headers: [.contentType: "multipart/form-data; boundary=x"], body: image,
+                status: .unsupportedMediaType, says: "not a form upload (curl --data-binary @photo.jpg, not -F)"),
+            Bad(uri: "/explain", headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"image": "dog.jpg"}"#),
+                status: .unsupportedMediaType, says: "Content-Type 'application/json' is not accepted"),
+            Bad(uri: "/explain", headers: [.contentType: "image/gif"], body: image, status: .unsupportedMediaType,
+                says: "with Content-Type image/jpeg, image/png or application/octet-stream"),
             Bad(uri: "/explain?models=nope", body: image, status: .badRequest, says: "unknown model 'nope'; models: small"),
             Bad(uri: "/explain?target=9", body: image, status: .badRequest, says: "class index 9 is out of range"),
             Bad(uri: "/explain?target=zebra", body: image, status: .badRequest, says: "no class labelled 'zebra'"),
@@ -245,10 +254,12 @@ final class ExplainServerTests: XCTestCase {
             Bad(uri: "/explain?method=gradcam&method=hirescam", body: image, status: .badRequest, says: "given twice"),
             Bad(uri: "/explain?model=small&models=small", body: image, status: .badRequest, says: "not both"),
             Bad(uri: "/nothing", method: .get, status: .notFound, says: "routes: GET /models, POST /explain"),
+            Bad(uri: "/explain", method: .get, status: .methodNotAllowed, says: "GET is not allowed on /explain; use POST"),
+            Bad(uri: "/models", method: .delete, status: .methodNotAllowed, says: "DELETE is not allowed on /models; use GET"),
         ]
         try await Self.app().test(.router) { client in
             for bad in cases {
-                let response = try await client.execute(uri: bad.uri, method: bad.method, body: bad.body)
+                let response = try await client.execute(uri: bad.uri, method: bad.method, headers: bad.headers, body: bad.body)
                 let context = "\(bad.uri) (\(bad.body?.readableBytes ?? 0) bytes): \(String(buffer: response.body))"
                 XCTAssertEqual(response.status, bad.status, context)
                 XCTAssertEqual(response.headers[.contentType], "application/json; charset=utf-8", context)
@@ -256,7 +267,7 @@ final class ExplainServerTests: XCTestCase {
                 XCTAssert(error?.error.contains(bad.says) == true, "expected '\(bad.says)' in \(context)")
             }
             // The server still answers after all that.
-            let after = try await client.execute(uri: "/explain", method: .post, body: image)
+            let after = try await client.execute(uri: "/explain", method: .post, headers: [.contentType: "image/png"], body: image)
             XCTAssertEqual(after.status, .ok)
         }
     }
@@ -286,7 +297,8 @@ final class ExplainServerTests: XCTestCase {
         try await Self.app(fewPixels).test(.router) { client in
             let response = try await client.execute(uri: "/explain", method: .post, body: ByteBuffer(bytes: photo))
             XCTAssertEqual(response.status, .contentTooLarge)
-            XCTAssert(try self.decode(ErrorBody.self, response.body).error.contains("megapixels"), String(buffer: response.body))
+            let message = try self.decode(ErrorBody.self, response.body).error
+            XCTAssert(message.hasPrefix("the request body is 80×60 = ") && message.contains("megapixels, over the limit of"), message)
         }
     }
 

@@ -29,5 +29,9 @@ public struct Explanation {
     public let cropBox: PixelRect
     /// The map over the whole photo (red = high), at the photo's resolution.
     public let overlay: RGBImage
+    /// Time this explain took, without `waitMilliseconds`.
     public let elapsedMilliseconds: Double
+    /// Time spent waiting for another explain on the same model to finish (calls on one
+    /// instance are serialised); kept apart so `elapsedMilliseconds` measures this explain alone.
+    public let waitMilliseconds: Double
 }

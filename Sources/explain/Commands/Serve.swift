@@ -12,7 +12,9 @@ struct Serve: ParsableCommand {
         discussion: """
             POST /explain?models=a,b&method=gradcam&layer=…&target=top1&top_k=5&aug_smooth=false&eigen_smooth=false&alpha=0.5&format=json|png
             with a JPEG or PNG body answers JSON per model (or the PNG panel with format=png);
-            GET /models lists the catalog. Errors are answered with a 4xx and {"error": "..."}.
+            GET /models lists the catalog. Errors are answered with a 4xx or 503 and {"error": "..."}:
+            408 for a body not received within --request-timeout, 503 with Retry-After when --queue-limit
+            requests already wait or no slot frees before the timeout.
             Models are loaded once at start-up; models without weights are skipped (fetch them with `\(ModelZoo.fetchCommand)`).
             """)
 
@@ -40,6 +42,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Requests explained at once; more wait their turn (default: the number of cores).")
     var concurrency: Int?
 
+    @Option(help: "Requests waiting beyond those explained at once; more are answered 503 with Retry-After.")
+    var queueLimit = 16
+
+    @Option(help: "Seconds a request may take to send its body (else 408) and to get to its last model (else 503).")
+    var requestTimeout: Double = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -49,6 +57,10 @@ struct Serve: ParsableCommand {
         guard maxMegapixels > 0 else { throw ValidationError("--max-megapixels must be positive") }
         guard concurrency.map({ $0 > 0 }) ?? true else { throw ValidationError("--concurrency must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        guard queueLimit >= 0 else { throw ValidationError("--queue-limit must be 0 or more, got \(queueLimit)") }
+        guard requestTimeout > 0, requestTimeout <= 86_400 else {
+            throw ValidationError("--request-timeout must be more than 0 and at most 86400 seconds, got \(requestTimeout)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
     }
 
@@ -59,7 +71,8 @@ struct Serve: ParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodyBytes: Int(maxBodyMB * 1024 * 1024),
             maxPixels: Int(maxMegapixels * 1_000_000), idleTimeout: .seconds(idleTimeout),
-            maxConcurrentExplains: concurrency ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
+            maxConcurrentExplains: concurrency ?? max(1, ProcessInfo.processInfo.activeProcessorCount),
+            maxQueuedRequests: queueLimit, requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded())))
         let server = try ExplainServer.loading(catalog: catalog, selection: models, configuration: configuration, logger: logger)
 
         // The root command is synchronous, so the server runs in a task this thread waits for.

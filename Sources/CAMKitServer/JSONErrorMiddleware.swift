@@ -1,0 +1,44 @@
+import Hummingbird
+import Logging
+
+/// Turns every error into `{"error": "..."}` with its status (and its headers); errors of the
+/// server itself are logged.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let api: APIError
+            if let error = error as? APIError {
+                api = error
+            } else if let error = error as? HTTPError {
+                api = APIError(error.status, error.body ?? Self.defaultMessage(error.status, request), headers: error.headers)
+            } else if let error = error as? HTTPResponseError {
+                api = APIError(error.status, Self.defaultMessage(error.status, request))
+            } else {
+                api = APIError.from(error)
+            }
+            if api.status == .internalServerError {
+                logger.error("request failed", metadata: ["uri": "\(request.uri)", "error": "\(error)"])
+            } else {
+                logger.info("request refused", metadata: ["uri": "\(request.uri)", "status": "\(api.status.code)", "error": "\(api.message)"])
+            }
+            guard var response = try? ExplainServer.json(ErrorBody(error: api.message), status: api.status) else {
+                return Response(status: api.status, headers: api.headers)
+            }
+            response.headers.append(contentsOf: api.headers)
+            return response
+        }
+    }
+
+    static func defaultMessage(_ status: HTTPResponse.Status, _ request: Request) -> String {
+        switch status {
+        case .notFound: "no route \(request.method) \(request.uri.path); routes: GET /models, POST /explain"
+        case .methodNotAllowed: "\(request.method) is not allowed on \(request.uri.path)"
+        case .contentTooLarge: "request body too large"
+        default: status.reasonPhrase
+        }
+    }
+}

@@ -1,0 +1,14 @@
+import Hummingbird
+import NIOCore
+
+/// Hummingbird's basic request context plus the connection, so that a request whose body is
+/// late can stop reading it and have the connection closed after its answer.
+public struct ServerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
