@@ -202,7 +202,9 @@ SYS_INFO = {"protocol_version": 1001, "little_endian": True,
 
 
 def legacy_bytes(main_pickle, keys=("0",), storages=((4, b"\0" * 16),), sys_info=None, key_list=None):
-    """The legacy layout, field by field: magic, protocol, sys info, object, keys, storages."""
+    """The legacy layout, field by field: magic, protocol, sys info, object, keys, storages.
+    Written by hand because torch.save names legacy storages by memory address, so its
+    output differs run to run."""
     out = pickle.dumps(LEGACY_MAGIC, protocol=2) + pickle.dumps(1001, protocol=2)
     out += sys_info if sys_info is not None else pickle.dumps(SYS_INFO, protocol=2)
     out += main_pickle
@@ -210,12 +212,6 @@ def legacy_bytes(main_pickle, keys=("0",), storages=((4, b"\0" * 16),), sys_info
     for count, data in storages:
         out += struct.pack("<q", count) + data
     return out
-
-
-def torch_save_legacy(obj) -> bytes:
-    buf = io.BytesIO()
-    torch.save(obj, buf, _use_new_zipfile_serialization=False)
-    return buf.getvalue()
 
 
 # --- the samples -----------------------------------------------------------------------------
@@ -282,7 +278,8 @@ def code_execution_samples():
     s[n] = saved(n, Payload(torch.storage._load_from_bytes, inner[n]))
 
     n = "legacy_os_system.pth"
-    s[n] = torch_save_legacy({"state_dict": sd, "x": Payload(os.system, touch(n))})
+    s[n] = legacy_bytes(state_pickle({"state_dict": {"fc.weight": View(StorageStub(), 0, (2, 2), (2, 1))},
+                                      "x": Payload(os.system, touch(n))}, legacy=True))
     n = "legacy_chain_in_tensor_offset.pth"
     pkl = state_pickle(collections.OrderedDict([
         ("fc.weight", View(StorageStub(), Payload(posix.system, touch(n)), (2, 2), (2, 1)))]), legacy=True)
