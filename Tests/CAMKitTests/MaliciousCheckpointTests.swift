@@ -207,6 +207,17 @@ final class MaliciousCheckpointTests: XCTestCase {
         }
     }
 
+    /// A dict of a million keys and no tensors: the error lists ten, not a million.
+    func testErrorAboutAHugeDictStaysShort() throws {
+        var pickle: [UInt8] = [0x80, 0x02, 0x7D, 0x28]                                   // EMPTY_DICT MARK
+        for i in 0..<1_000_000 { pickle += [0x4A] + withUnsafeBytes(of: Int32(i).littleEndian, Array.init) + [0x4E] }  // i: None
+        pickle += [0x75, 0x2E]                                                            // SETITEMS STOP
+        let unpickled = try Unpickler.load(pickle)
+        XCTAssertThrowsError(try TorchCheckpoint.findStateDict(unpickled.root, file: nil)) { error in
+            XCTAssertEqual("\(error)", "no state dict found: the top-level dict (keys: int, int, int, int, int, int, int, int, int, int, … 1000000 in all) is not a dict of tensors and none of state_dict, model_state_dict, model holds one")
+        }
+    }
+
     /// Opcodes that build or call objects are refused on anything but what a state dict needs,
     /// even when the global itself is allowed.
     func testObjectOpcodesOnAllowedGlobalsAreRefused() {

@@ -98,11 +98,13 @@ public enum TorchCheckpoint {
         for key in wrapperKeys {
             if let nested = dict[key], let refs = tensorDict(nested) { return refs }
         }
-        let keys = dict.entries.map { entry -> String in
-            if case let .string(s) = entry.key { return s }
+        // At most ten keys, each cut to 40 characters: a hostile dict can have millions.
+        let keys = dict.entries.prefix(10).map { entry -> String in
+            if case let .string(s) = entry.key { return s.count > 40 ? s.prefix(40) + "…" : s }
             return entry.key.typeName
         }
-        throw WeightsError.noStateDict(file: file, detail: "the top-level dict (keys: \(keys.joined(separator: ", "))) is not a dict of tensors and none of \(wrapperKeys.joined(separator: ", ")) holds one")
+        let more = dict.entries.count > 10 ? ", … \(dict.entries.count) in all" : ""
+        throw WeightsError.noStateDict(file: file, detail: "the top-level dict (keys: \(keys.joined(separator: ", "))\(more)) is not a dict of tensors and none of \(wrapperKeys.joined(separator: ", ")) holds one")
     }
 
     // MARK: - Bytes
