@@ -60,6 +60,7 @@ fixtures:
 	$(PYTHON) scripts/reference/make_checkpoint_fixtures.py
 	$(PYTHON) scripts/reference/make_cam_fixtures.py
 	$(PYTHON) scripts/reference/make_weight_fixtures.py
+	$(PYTHON) scripts/reference/make_malicious_checkpoints.py
 	$(PYTHON) scripts/reference/make_image_fixtures.py
 
 ## Downloads the pretrained weights (EfficientNet-Lite0, MobileNetV2 dogs-19) into

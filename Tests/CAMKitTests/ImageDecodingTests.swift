@@ -80,6 +80,49 @@ final class ImageDecodingTests: XCTestCase {
         XCTAssertNoThrow(try small.decode(contentsOf: imageFixtureURL("decode/rgb8.png")))
     }
 
+    /// Decompression bombs: files of a few hundred bytes whose headers claim 60000×60000
+    /// (10.8 GB as RGB) are refused from the header, naming the file, its size and the limit.
+    /// The refusal itself is the memory check: the decoders only report these dimensions
+    /// before allocating the pixel buffer (Sources/CImageCodecs).
+    func testDecompressionBombsAreRefusedBeforeAllocating() throws {
+        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            return be32(UInt32(data.count)) + body + be32(crc32(body))
+        }
+        // A whole PNG: IHDR, an IDAT holding the zlib stream of one zero byte, IEND.
+        let png = [UInt8](pngHeaderOnly(width: 60000, height: 60000))
+            + chunk("IDAT", [0x78, 0x9C, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]) + chunk("IEND", [])
+        // Baseline (SOF0) and progressive (SOF2) JPEGs with their frame size patched.
+        func jpegBomb(_ file: String, marker: UInt8) throws -> [UInt8] {
+            var jpeg = [UInt8](try Data(contentsOf: imageFixtureURL("decode/" + file)))
+            let sof = try XCTUnwrap((0..<jpeg.count - 1).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == marker }, file)
+            jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0xEA, 0x60, 0xEA, 0x60])  // height, width: 60000
+            return jpeg
+        }
+        let bombs = [("bomb.png", png), ("bomb.jpg", try jpegBomb("baseline.jpg", marker: 0xC0)),
+                     ("bomb-progressive.jpg", try jpegBomb("progressive.jpg", marker: 0xC2))]
+        for (name, bytes) in bombs {
+            XCTAssertLessThan(bytes.count, 4096, name)
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("camkit-\(UUID().uuidString)-\(name)")
+            try Data(bytes).write(to: url)
+            defer { try? FileManager.default.removeItem(at: url) }
+            XCTAssertThrowsError(try ImageDecoder().decode(contentsOf: url)) { error in
+                XCTAssertEqual(error as? ImageError, .tooLarge(name: url.lastPathComponent, width: 60000, height: 60000, limit: 100_000_000))
+                XCTAssertEqual("\(error)", "\(url.lastPathComponent) is 60000×60000 = 3600 megapixels, over the limit of 100 megapixels")
+            }
+            // The limit is the caller's: a server keeps a lower one.
+            XCTAssertThrowsError(try ImageDecoder(maxPixels: 40_000_000).decode(contentsOf: url)) { error in
+                XCTAssertEqual("\(error)", "\(url.lastPathComponent) is 60000×60000 = 3600 megapixels, over the limit of 40 megapixels")
+            }
+        }
+        // A PNG width past the format's 2^31 - 1 is corrupt, not a number to multiply.
+        let tooWide = [UInt8](pngHeaderOnly(width: 0x8000_0000, height: 1))
+        XCTAssertThrowsError(try ImageDecoder().decode(data: Data(tooWide), name: "wide.png")) { error in
+            guard case .corrupt(name: "wide.png", format: "PNG", _) = error as? ImageError else { return XCTFail("\(error)") }
+        }
+    }
+
     /// Corrupt-but-decodable JPEG data decodes; the warnings are counted, not thrown.
     func testJPEGWarningsDecode() throws {
         let jpeg = [UInt8](try Data(contentsOf: imageFixtureURL("decode/baseline.jpg")))

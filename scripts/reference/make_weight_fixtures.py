@@ -6,18 +6,13 @@ Everything goes to Fixtures/weights/ (a few KB in all). Expected values are writ
 Fixtures/weights/expected.json as float32 bit patterns (uint32), so the Swift tests can compare
 exactly, NaN and infinities included, without parsing numpy or pickle files.
 
-The malicious checkpoints are only *written* here: pickling an object whose __reduce__ names
-os.system does not call it. Their payload would `touch /tmp/camkit-pwned` if unpickled by
-Python's pickle; the Swift tests check that the file never appears.
+Hostile checkpoints are written by make_malicious_checkpoints.py, into Fixtures/malicious/.
 """
-import builtins
 import collections
 import io
 import json
-import os
 import pathlib
 import pickle
-import subprocess
 import zipfile
 
 import numpy as np
@@ -25,7 +20,6 @@ import torch
 from safetensors.torch import save_file
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "Fixtures" / "weights"
-PWNED = "/tmp/camkit-pwned"
 
 
 def bits(t: torch.Tensor) -> list[int]:
@@ -46,16 +40,6 @@ class TinyNet(torch.nn.Module):
         self.conv = torch.nn.Conv2d(1, 2, 3)
         self.bn = torch.nn.BatchNorm2d(2)
         self.fc = torch.nn.Linear(8, 3)
-
-
-class Payload:
-    """Pickles as a call of `fn(*args)`: what a hostile checkpoint does."""
-
-    def __init__(self, fn, args):
-        self.fn, self.args = fn, args
-
-    def __reduce__(self):
-        return (self.fn, self.args)
 
 
 def put(z: zipfile.ZipFile, name: str, data) -> None:
@@ -160,22 +144,6 @@ def main():
     # --- a pickled whole model (globals __main__.TinyNet, torch.nn...) -------------------
     torch.save(net, OUT / "whole_model.pth")
 
-    # --- hostile checkpoints ---------------------------------------------------------------
-    small = {"fc.bias": torch.zeros(3)}
-    torch.save({"state_dict": small, "x": Payload(os.system, (f"touch {PWNED}",))},
-               OUT / "malicious_os_system.pth")
-    torch.save({"state_dict": small, "x": Payload(builtins.eval, (f"__import__('os').system('touch {PWNED}')",))},
-               OUT / "malicious_eval.pth")
-    torch.save({"state_dict": small, "x": Payload(subprocess.Popen, (["touch", PWNED],))},
-               OUT / "malicious_popen.pth", pickle_protocol=4)
-    # A hand-written pickle naming `os system` literally (pickle itself writes posix.system).
-    literal = (b"\x80\x02cos\nsystem\nq\x00X" + len(f"touch {PWNED}").to_bytes(4, "little")
-               + f"touch {PWNED}".encode() + b"\x85R.")
-    with zipfile.ZipFile(OUT / "malicious_os_literal.pth", "w", zipfile.ZIP_STORED) as z:
-        put(z, "archive/data.pkl", literal)
-        put(z, "archive/byteorder", "little")
-        put(z, "archive/version", "3\n")
-
     # --- checkpoints that are well-formed pickles but wrong inside -------------------------
     torch.save({"w": torch.ones(2), "labels": torch.arange(3)}, OUT / "int64_tensor.pth")
     torch.save({"epoch": 3, "history": [1.0, 2.0], "model": {"lr": 0.1}}, OUT / "no_state_dict.pth")
@@ -193,7 +161,6 @@ def main():
         put(z, "archive/data/0", b"\0" * 8)
 
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
-    assert not os.path.exists(PWNED), "writing the fixtures must not run the payload"
     total = sum(p.stat().st_size for p in OUT.iterdir())
     print(f"wrote {len(list(OUT.iterdir()))} files, {total} bytes, to {OUT}")
 

@@ -52,6 +52,8 @@ public enum KerasHDF5 {
     private final class Reader {
         let url: URL
         let file: hid_t
+        /// No dataset or attribute can hold more bytes than this: the bound for every allocation.
+        let fileSize: UInt64
 
         init(_ url: URL) throws {
             self.url = url
@@ -60,6 +62,7 @@ public enum KerasHDF5 {
             guard FileManager.default.isReadableFile(atPath: url.path) else {
                 throw KerasHDF5Error(file: url, layer: nil, detail: "cannot read file (missing or not readable)")
             }
+            fileSize = ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.uint64Value ?? 0
             guard H5Fis_hdf5(url.path) > 0 else {
                 throw KerasHDF5Error(file: url, layer: nil, detail: "not an HDF5 file")
             }
@@ -91,6 +94,9 @@ public enum KerasHDF5 {
             defer { H5Sclose(space) }
             let count = Int(H5Sget_simple_extent_npoints(space))
             guard count >= 0 else { throw fail(layer, "attribute '\(name)' has no extent") }
+            guard UInt64(count) <= fileSize else {
+                throw fail(layer, "attribute '\(name)' on '\(object)' declares \(count) strings, more than the \(fileSize)-byte file can hold")
+            }
             // h5py stores an empty list (a layer without weights) as an empty float array.
             if count == 0 { return [] }
             guard H5Tget_class(type) == H5T_STRING else { throw fail(layer, "attribute '\(name)' on '\(object)' is not a string") }
@@ -105,7 +111,14 @@ public enum KerasHDF5 {
             } else {
                 let size = H5Tget_size(type)
                 guard size > 0 else { throw fail(layer, "attribute '\(name)' has string size 0") }
+                let (total, overflow) = count.multipliedReportingOverflow(by: size)
+                guard !overflow, UInt64(total) <= fileSize else {
+                    throw fail(layer, "attribute '\(name)' on '\(object)' declares \(count) strings of \(size) bytes, more than the \(fileSize)-byte file can hold")
+                }
+                // Null-padded, as h5py writes fixed-length strings: a null-terminated memory
+                // type of the same size would drop the last character of the longest one.
                 H5Tset_size(memType, size)
+                H5Tset_strpad(memType, H5T_STR_NULLPAD)
                 var bytes = [UInt8](repeating: 0, count: count * size)
                 guard H5Aread(attr, memType, &bytes) >= 0 else { throw fail(layer, "cannot read attribute '\(name)'") }
                 return (0..<count).map { i in
@@ -183,12 +196,27 @@ public enum KerasHDF5 {
             let shape = dims.prefix(rank).map { Int($0) }
             let count = shape.reduce(1, *)
             guard count > 0 && count < (1 << 31) else { throw fail(layer, "dataset '\(path)' has shape \(shape)") }
+            try checkStored(ds, path: path, bytes: UInt64(count) * UInt64(H5Tget_size(type)), layer: layer)
             var values = [Float](repeating: 0, count: count)
             let status = values.withUnsafeMutableBytes {
                 H5Dread(ds, camkit_h5t_native_float(), camkit_h5s_all(), camkit_h5s_all(), camkit_h5p_default(), $0.baseAddress)
             }
             guard status >= 0 else { throw fail(layer, "libhdf5 could not read dataset '\(path)'") }
             return (values, shape)
+        }
+
+        /// Refuses a dataset whose bytes are not all in the file, before anything is allocated
+        /// for it: HDF5 lets a tiny file declare a huge dataset (chunks never written read as
+        /// the fill value) or place contiguous data past its end. Keras never compresses weights.
+        func checkStored(_ ds: hid_t, path: String, bytes: UInt64, layer: String) throws {
+            let stored = H5Dget_storage_size(ds)
+            guard stored >= bytes, stored <= fileSize else {
+                throw fail(layer, "dataset '\(path)' holds \(bytes) bytes, but \(stored) are stored in the \(fileSize)-byte file (compressed and partly written datasets are not read)")
+            }
+            let offset = UInt64(H5Dget_offset(ds))
+            if offset != UInt64.max, offset > fileSize || bytes > fileSize - offset {
+                throw fail(layer, "dataset '\(path)' has \(bytes) bytes at offset \(offset), past the end of the \(fileSize)-byte file")
+            }
         }
 
         /// The PyTorch parameter name and layout of a Keras weight.

@@ -17,6 +17,7 @@ public enum TorchCheckpoint {
             throw WeightsError.unreadable(file: url, reason: "no such file or not readable")
         }
         guard size.intValue > 0 else { throw WeightsError.emptyFile(file: url) }
+        let fileSize = size.uint64Value
 
         if TorchCheckpoint.isLegacy(url) { return try readLegacy(contentsOf: url) }
         let archive: Archive
@@ -40,13 +41,13 @@ public enum TorchCheckpoint {
         let top = String(pickleEntry.path.dropLast("/data.pkl".count))
 
         if let byteorder = archive["\(top)/byteorder"] {
-            let order = String(decoding: try extract(byteorder, from: archive, file: url, limit: 16), as: UTF8.self)
+            let order = String(decoding: try extract(byteorder, from: archive, file: url, fileSize: fileSize, limit: 16), as: UTF8.self)
             guard order.trimmingCharacters(in: .whitespacesAndNewlines) == "little" else {
                 throw WeightsError.unsupported(file: url, detail: "byte order '\(order)': only little-endian checkpoints are read")
             }
         }
 
-        let pickleBytes = try extract(pickleEntry, from: archive, file: url, limit: 1 << 30)
+        let pickleBytes = try extract(pickleEntry, from: archive, file: url, fileSize: fileSize, limit: 1 << 30)
         let unpickled = try Unpickler.load(pickleBytes, file: url)
         let refs = try withExtendedLifetime(unpickled) { try findStateDict(unpickled.root, file: url) }
 
@@ -66,7 +67,7 @@ public enum TorchCheckpoint {
                 }
                 storage = cached
             } else {
-                storage = try readStorage(ref.storage, tensorKey: key, top: top, archive: archive, file: url)
+                storage = try readStorage(ref.storage, tensorKey: key, top: top, archive: archive, file: url, fileSize: fileSize)
                 storages[ref.storage.key] = storage
             }
             pairs.append((key, try materialise(ref, key: key, format: format, storage: storage, file: url)))
@@ -97,16 +98,18 @@ public enum TorchCheckpoint {
         for key in wrapperKeys {
             if let nested = dict[key], let refs = tensorDict(nested) { return refs }
         }
-        let keys = dict.entries.map { entry -> String in
-            if case let .string(s) = entry.key { return s }
+        // At most ten keys, each cut to 40 characters: a hostile dict can have millions.
+        let keys = dict.entries.prefix(10).map { entry -> String in
+            if case let .string(s) = entry.key { return s.count > 40 ? s.prefix(40) + "…" : s }
             return entry.key.typeName
         }
-        throw WeightsError.noStateDict(file: file, detail: "the top-level dict (keys: \(keys.joined(separator: ", "))) is not a dict of tensors and none of \(wrapperKeys.joined(separator: ", ")) holds one")
+        let more = dict.entries.count > 10 ? ", … \(dict.entries.count) in all" : ""
+        throw WeightsError.noStateDict(file: file, detail: "the top-level dict (keys: \(keys.joined(separator: ", "))\(more)) is not a dict of tensors and none of \(wrapperKeys.joined(separator: ", ")) holds one")
     }
 
     // MARK: - Bytes
 
-    private static func readStorage(_ storage: StorageRef, tensorKey: String, top: String, archive: Archive, file: URL) throws -> [UInt8] {
+    private static func readStorage(_ storage: StorageRef, tensorKey: String, top: String, archive: Archive, file: URL, fileSize: UInt64) throws -> [UInt8] {
         let path = "\(top)/data/\(storage.key)"
         guard let entry = archive[path] else {
             throw WeightsError.badTensor(file: file, key: tensorKey, detail: "its storage \(path) is missing from the archive")
@@ -115,14 +118,27 @@ public enum TorchCheckpoint {
         guard !overflow, entry.uncompressedSize == UInt64(expected) else {
             throw WeightsError.badTensor(file: file, key: tensorKey, detail: "storage \(path) holds \(entry.uncompressedSize) bytes, but the pickle declares \(storage.numel) elements of torch.\(storage.dtype.storageName) (\(overflow ? "too many" : String(expected)) bytes)")
         }
-        return try extract(entry, from: archive, file: file, limit: expected)
+        return try extract(entry, from: archive, file: file, fileSize: fileSize, limit: expected)
     }
 
     /// Reads a whole entry, refusing one that declares or yields more than `limit` bytes,
     /// and checking its CRC so that a damaged archive is reported rather than loaded.
-    private static func extract(_ entry: Entry, from archive: Archive, file: URL, limit: Int) throws -> [UInt8] {
+    ///
+    /// Only stored entries are read, as `torch.save` writes them: their declared size can be
+    /// checked against the file before anything is allocated, while a deflated entry's cannot,
+    /// and ZIPFoundation's inflater never returns from a deflate stream that does not end.
+    private static func extract(_ entry: Entry, from archive: Archive, file: URL, fileSize: UInt64, limit: Int) throws -> [UInt8] {
         guard entry.uncompressedSize <= UInt64(limit) else {
             throw WeightsError.unsupported(file: file, detail: "\(entry.path) declares \(entry.uncompressedSize) bytes, more than the \(limit) accepted")
+        }
+        guard !entry.isCompressed else {
+            throw WeightsError.unsupported(file: file, detail: "\(entry.path) is compressed; torch.save stores every entry uncompressed, so save the checkpoint again with torch.save")
+        }
+        guard entry.compressedSize == entry.uncompressedSize else {
+            throw WeightsError.truncated(file: file, detail: "\(entry.path) is stored uncompressed but declares \(entry.uncompressedSize) bytes and \(entry.compressedSize) stored bytes")
+        }
+        guard entry.uncompressedSize <= fileSize else {
+            throw WeightsError.truncated(file: file, detail: "\(entry.path) declares \(entry.uncompressedSize) bytes, more than the \(fileSize)-byte file holds")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(entry.uncompressedSize))
@@ -153,8 +169,14 @@ public enum TorchCheckpoint {
         guard size.count == stride.count else {
             throw WeightsError.badTensor(file: file, key: key, detail: "size \(size) and stride \(stride) differ in length")
         }
-        guard ref.offset >= 0, size.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }) else {
-            throw WeightsError.badTensor(file: file, key: key, detail: "negative offset \(ref.offset), size \(size) or stride \(stride)")
+        guard ref.offset >= 0 else {
+            throw WeightsError.badTensor(file: file, key: key, detail: "storage offset \(ref.offset) is negative")
+        }
+        guard size.allSatisfy({ $0 >= 0 }) else {
+            throw WeightsError.badTensor(file: file, key: key, detail: "size \(size) has a negative dimension")
+        }
+        guard stride.allSatisfy({ $0 >= 0 }) else {
+            throw WeightsError.badTensor(file: file, key: key, detail: "stride \(stride) is negative, which PyTorch never saves")
         }
         var numel = 1
         var last = ref.offset
@@ -170,6 +192,12 @@ public enum TorchCheckpoint {
         }
         if numel > 0 && (last >= ref.storage.numel || (last + 1) * format.itemSize > storage.count) {
             throw WeightsError.badTensor(file: file, key: key, detail: "offset \(ref.offset), size \(size), stride \(stride) reach element \(last) of a \(ref.storage.numel)-element storage")
+        }
+        // A zero stride repeats elements, so a view could claim terabytes from a few bytes;
+        // no state dict needs more elements than its storage holds, so the tensor allocated
+        // is never larger than the bytes in the file.
+        if numel > ref.storage.numel {
+            throw WeightsError.badTensor(file: file, key: key, detail: "size \(size) with stride \(stride) has \(numel) elements, more than the \(ref.storage.numel) of its storage")
         }
 
         return storage.withUnsafeBytes { raw in

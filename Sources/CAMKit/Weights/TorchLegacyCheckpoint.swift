@@ -74,9 +74,14 @@ extension TorchCheckpoint {
             guard let storage = declared[key] else {
                 throw WeightsError.badTensor(file: url, key: key, detail: "storage \(key) is not used by any tensor of the state dict")
             }
-            let (length, overflow) = Int(clamping: count).multipliedReportingOverflow(by: storage.dtype.itemSize)
-            guard !overflow, count == UInt64(storage.numel), position + length <= bytes.count else {
-                throw WeightsError.truncated(file: url, detail: "storage \(key): \(count) elements of torch.\(storage.dtype.storageName) declared (pickle says \(storage.numel)), \(bytes.count - position) bytes left")
+            guard count == UInt64(storage.numel) else {
+                throw WeightsError.badTensor(file: url, key: key, detail: "storage \(key) has \(count) elements in the file, but the pickle declares \(storage.numel)")
+            }
+            // Compared with what is left, never added to the position: a count near 2^62
+            // would overflow the sum.
+            let (length, overflow) = storage.numel.multipliedReportingOverflow(by: storage.dtype.itemSize)
+            guard !overflow, length <= bytes.count - position else {
+                throw WeightsError.truncated(file: url, detail: "storage \(key) declares \(count) elements of torch.\(storage.dtype.storageName) (\(overflow ? "more than 2^63" : String(length)) bytes), but \(bytes.count - position) bytes are left")
             }
             storages[key] = Array(bytes[position ..< position + length])
             position += length

@@ -125,51 +125,6 @@ struct TorchDType: Equatable {
     }()
 }
 
-/// The globals a state dict needs. Anything else is refused by name when the pickle
-/// mentions it, before any other opcode runs, so no code named by the file is ever reached.
-enum PickleGlobal {
-    case orderedDict
-    case rebuildTensorV2
-    case rebuildParameter
-    case rebuildParameterWithState
-    case rebuildFromTypeV2
-    case tensorType
-    case parameterType
-    case size
-    case storageType(TorchDType)
-
-    init?(module: String, name: String) {
-        switch (module, name) {
-        case ("collections", "OrderedDict"): self = .orderedDict
-        case ("torch._utils", "_rebuild_tensor_v2"): self = .rebuildTensorV2
-        case ("torch._utils", "_rebuild_parameter"): self = .rebuildParameter
-        case ("torch._utils", "_rebuild_parameter_with_state"): self = .rebuildParameterWithState
-        case ("torch._tensor", "_rebuild_from_type_v2"): self = .rebuildFromTypeV2
-        case ("torch", "Tensor"), ("torch._tensor", "Tensor"): self = .tensorType
-        case ("torch.nn.parameter", "Parameter"): self = .parameterType
-        case ("torch", "Size"): self = .size
-        case ("torch", _):
-            guard let dtype = TorchDType.byStorageName[name] else { return nil }
-            self = .storageType(dtype)
-        default: return nil
-        }
-    }
-
-    var name: String {
-        switch self {
-        case .orderedDict: return "collections.OrderedDict"
-        case .rebuildTensorV2: return "torch._utils._rebuild_tensor_v2"
-        case .rebuildParameter: return "torch._utils._rebuild_parameter"
-        case .rebuildParameterWithState: return "torch._utils._rebuild_parameter_with_state"
-        case .rebuildFromTypeV2: return "torch._tensor._rebuild_from_type_v2"
-        case .tensorType: return "torch.Tensor"
-        case .parameterType: return "torch.nn.parameter.Parameter"
-        case .size: return "torch.Size"
-        case let .storageType(dtype): return "torch.\(dtype.storageName)"
-        }
-    }
-}
-
 /// A storage record from a persistent id `('storage', torch.XStorage, key, location, numel)`.
 struct StorageRef {
     let dtype: TorchDType
@@ -198,6 +153,8 @@ struct Unpickler {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private let arena = PickleArena()
+    /// Where the opcode being run starts, for error messages.
+    private var opcodeOffset = 0
 
     init(_ bytes: [UInt8], file: URL? = nil) {
         self.bytes = bytes
@@ -238,7 +195,7 @@ struct Unpickler {
 
     private mutating func run() throws -> PickleValue {
         while true {
-            let opcodeOffset = position
+            opcodeOffset = position
             let op = try readByte()
             switch op {
             case 0x80: // PROTO
@@ -247,8 +204,8 @@ struct Unpickler {
             case 0x95: // FRAME: a length hint only; the frame's opcodes follow inline.
                 _ = try read(8)
             case 0x2E: // STOP
-                guard let result = stack.popLast(), marks.isEmpty else { throw fail("STOP with an empty stack or an open MARK") }
-                return result
+                guard marks.isEmpty else { throw fail("STOP at byte \(opcodeOffset) with a MARK still open") }
+                return try pop()
             case 0x28: // MARK
                 marks.append(stack.count)
             case 0x7D: stack.append(.dict(dict()))             // EMPTY_DICT
@@ -267,9 +224,10 @@ struct Unpickler {
             case 0x8A: // LONG1
                 let n = Int(try readByte())
                 stack.append(Self.long(try read(n)))
-            case 0x8B: // LONG4
-                let n = try readLength(4)
-                stack.append(Self.long(try read(n)))
+            case 0x8B: // LONG4: its length is signed.
+                let n = Int32(bitPattern: UInt32(littleEndianBytes: try read(4)))
+                guard n >= 0 else { throw fail("LONG4 at byte \(opcodeOffset) has a negative length \(n)") }
+                stack.append(Self.long(try read(Int(n))))
             case 0x47: // BINFLOAT (big-endian)
                 let b = try read(8)
                 stack.append(.float(Double(bitPattern: b.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })))
@@ -280,10 +238,10 @@ struct Unpickler {
             case 0x43: stack.append(.bytes(try read(Int(try readByte()))))    // SHORT_BINBYTES
             case 0x8E: stack.append(.bytes(try read(try readLength(8))))       // BINBYTES8
             case 0x71: memo[Int(try readByte())] = try top()                   // BINPUT
-            case 0x72: memo[try readLength(4)] = try top()                     // LONG_BINPUT
+            case 0x72: memo[try readIndex()] = try top()                       // LONG_BINPUT
             case 0x94: memo[memo.count] = try top()                            // MEMOIZE
             case 0x68: stack.append(try memoValue(Int(try readByte())))        // BINGET
-            case 0x6A: stack.append(try memoValue(try readLength(4)))          // LONG_BINGET
+            case 0x6A: stack.append(try memoValue(try readIndex()))            // LONG_BINGET
             case 0x30: _ = try pop()                                           // POP
             case 0x31: _ = try popMark()                                       // POP_MARK
             case 0x32: stack.append(try top())                                 // DUP
@@ -361,10 +319,14 @@ struct Unpickler {
     // MARK: Globals and calls
 
     private func resolve(module: String, name: String) throws -> PickleGlobal {
-        guard let global = PickleGlobal(module: module, name: name) else {
-            throw WeightsError.refusedGlobal(file: file, name: "\(module).\(name)")
+        if let global = PickleGlobal(module: module, name: name) { return global }
+        // A storage type this reader lacks (complex, quantized, float8) is refused too, but
+        // it is data, not code, and the message should say what would be needed instead.
+        if module == "torch", name.hasSuffix("Storage"), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+            let known = TorchDType.byStorageName.keys.sorted().map { "torch.\($0)" }.joined(separator: ", ")
+            throw WeightsError.unsupported(file: file, detail: "storage type torch.\(name); the storage types read are \(known)")
         }
-        return global
+        throw WeightsError.refusedGlobal(file: file, name: "\(module).\(name)")
     }
 
     /// Interprets a call of an allow-listed global; none of them runs code from the file.
@@ -448,11 +410,20 @@ struct Unpickler {
         return Array(bytes[position..<(position + count)])
     }
 
+    /// An unsigned little-endian length or index. One that cannot be a byte count of this
+    /// stream is an error naming it, so a BINBYTES8 of 2^64 - 16 is reported, not wrapped.
     private mutating func readLength(_ width: Int) throws -> Int {
         let raw = try read(width)
         let value = raw.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard value <= UInt64(Int.max) else { throw fail("length \(value) is too large") }
+        guard value <= UInt64(bytes.count) else {
+            throw fail("a length of \(value) at byte \(position) runs past the end of the \(bytes.count)-byte stream")
+        }
         return Int(value)
+    }
+
+    /// A memo index, which unlike a length is not bounded by the stream's size.
+    private mutating func readIndex() throws -> Int {
+        Int(UInt32(littleEndianBytes: try read(4)))
     }
 
     private mutating func readString(lengthBytes: Int) throws -> String {
@@ -473,18 +444,18 @@ struct Unpickler {
     // MARK: Stack
 
     private mutating func pop() throws -> PickleValue {
-        guard let value = stack.popLast() else { throw fail("stack underflow at byte \(position)") }
-        if let mark = marks.last, stack.count < mark { throw fail("opcode at byte \(position) pops past a MARK") }
+        guard let value = stack.popLast() else { throw fail("\(opcodeDescription) finds the stack empty (stack underflow)") }
+        if let mark = marks.last, stack.count < mark { throw fail("\(opcodeDescription) pops past a MARK") }
         return value
     }
 
     private func top() throws -> PickleValue {
-        guard let value = stack.last else { throw fail("stack underflow at byte \(position)") }
+        guard let value = stack.last else { throw fail("\(opcodeDescription) finds the stack empty (stack underflow)") }
         return value
     }
 
     private mutating func popMark() throws -> [PickleValue] {
-        guard let mark = marks.popLast() else { throw fail("no MARK for opcode before byte \(position)") }
+        guard let mark = marks.popLast() else { throw fail("\(opcodeDescription) needs a MARK, but none is open") }
         let items = Array(stack[mark...])
         stack.removeSubrange(mark...)
         return items
@@ -496,6 +467,20 @@ struct Unpickler {
     }
 
     // MARK: Helpers
+
+    /// "SETITEMS (0x75) at byte 12": the opcode being run, as pickletools names it.
+    private var opcodeDescription: String {
+        let op = bytes[opcodeOffset]
+        return "\(Self.opcodeNames[op] ?? "opcode") (\(String(format: "0x%02x", op))) at byte \(opcodeOffset)"
+    }
+
+    private static let opcodeNames: [UInt8: String] = [
+        0x2E: "STOP", 0x30: "POP", 0x31: "POP_MARK", 0x32: "DUP", 0x51: "BINPERSID", 0x52: "REDUCE",
+        0x61: "APPEND", 0x62: "BUILD", 0x64: "DICT", 0x65: "APPENDS", 0x6C: "LIST", 0x71: "BINPUT",
+        0x72: "LONG_BINPUT", 0x73: "SETITEM", 0x74: "TUPLE", 0x75: "SETITEMS", 0x81: "NEWOBJ",
+        0x85: "TUPLE1", 0x86: "TUPLE2", 0x87: "TUPLE3", 0x90: "ADDITEMS", 0x91: "FROZENSET",
+        0x93: "STACK_GLOBAL", 0x94: "MEMOIZE",
+    ]
 
     private static func long(_ raw: [UInt8]) -> PickleValue {
         if raw.isEmpty { return .int(0) }
