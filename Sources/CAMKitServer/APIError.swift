@@ -21,6 +21,15 @@ public struct APIError: Error, CustomStringConvertible, Sendable {
         APIError(.serviceUnavailable, message, headers: [.retryAfter: "\(seconds)"])
     }
 
+    /// The same answer with Connection: close, after which `JSONErrorMiddleware` closes the
+    /// connection: for a refused or late body, which Hummingbird would otherwise read to its
+    /// end, however long it streams.
+    func closingConnection() -> APIError {
+        var error = self
+        error.headers[.connection] = "close"
+        return error
+    }
+
     public var description: String { "\(status.code) \(message)" }
 
     /// The status and message for any error thrown while answering a request: what the

@@ -121,6 +121,7 @@ public final class ExplainServer: @unchecked Sendable {
         try Self.checkMediaType(request.headers[.contentType])
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
             throw APIError(.contentTooLarge, "request body of \(length) bytes is over the limit of \(configuration.maxBodyBytes) bytes")
+                .closingConnection()
         }
 
         guard queue.admit() else {
@@ -129,7 +130,7 @@ public final class ExplainServer: @unchecked Sendable {
                                 + "waiting, as many as it queues; retry later", retryAfter: queue.retryAfterSeconds)
         }
         defer { queue.dismiss() }
-        let body = try await collect(request.body, until: deadline, channel: context.channel)
+        let body = try await collect(request.body, until: deadline)
         guard body.readableBytes > 0 else {
             throw APIError(.badRequest, "empty request body: send the JPEG or PNG image as the body")
         }
@@ -205,18 +206,21 @@ public final class ExplainServer: @unchecked Sendable {
     /// The body, up to the size limit (a chunked upload has no Content-Length to check first),
     /// by the deadline. A late body is answered 408 and the rest of it is not read: the
     /// connection closes after the answer, so a client trickling bytes holds nothing.
-    func collect(_ body: RequestBody, until deadline: ContinuousClock.Instant, channel: any Channel) async throws -> ByteBuffer {
+    func collect(_ body: RequestBody, until deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
         try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask { try await self.collect(body) }
+            group.addTask {
+                do { return try await self.collect(body) } catch let error as APIError where error.status == .contentTooLarge {
+                    throw error.closingConnection()
+                }
+            }
             group.addTask {
                 try await Task.sleep(until: deadline, clock: .continuous)
                 return nil
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let collected = first else {
-                channel.close(mode: .input, promise: nil)
                 throw APIError(.requestTimeout, "the request body did not arrive within the request timeout of "
-                               + "\(Self.seconds(configuration.requestTimeout))", headers: [.connection: "close"])
+                               + "\(Self.seconds(configuration.requestTimeout))").closingConnection()
             }
             return collected
         }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Turns every error into `{"error": "..."}` with its status (and its headers); errors of the
 /// server itself are logged.
@@ -29,6 +30,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 return Response(status: api.status, headers: api.headers)
             }
             response.headers.append(contentsOf: api.headers)
+            if api.headers[.connection] == "close", let channel = (context as? ServerRequestContext)?.channel {
+                return Self.closing(channel, after: response)
+            }
             return response
         }
     }
@@ -40,5 +44,16 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .contentTooLarge: "request body too large"
         default: status.reasonPhrase
         }
+    }
+
+    /// `response`, then the connection closed once its last byte is written.
+    static func closing(_ channel: any Channel, after response: Response) -> Response {
+        var response = response
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            try await body.write(writer)
+            try await channel.close()
+        }
+        return response
     }
 }

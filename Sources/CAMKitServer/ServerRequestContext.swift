@@ -1,8 +1,8 @@
 import Hummingbird
 import NIOCore
 
-/// Hummingbird's basic request context plus the connection, so that a request whose body is
-/// late can stop reading it and have the connection closed after its answer.
+/// Hummingbird's basic request context plus the connection, so that a request refused for its
+/// body (too large, too late) can have the connection closed after its answer.
 public struct ServerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let channel: any Channel
