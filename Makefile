@@ -11,7 +11,7 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real gallery-memory
 
 ## The README's first command: everything needed, then every model on IMAGE.
 IMAGE ?= Fixtures/images/photo.png
@@ -73,3 +73,7 @@ real-fixtures:
 ## Forward and Grad-CAM timings of the real models, reference frameworks and Swift.
 bench-real:
 	$(PYTHON) scripts/reference/bench_real_models.py --swift
+
+## Peak RSS and time of `explain gallery` over 50 and 500 synthetic photos (needs `make venv models`).
+gallery-memory:
+	bash scripts/gallery_memory.sh 50 500
