@@ -10,7 +10,8 @@
 # reference venv ($VENV, `make venv`) or else the system python3.
 # Model: $MODEL (default efficientnet-lite0); when its weights are missing, every model whose
 # weights are present, and when there is none the script stops (`make models` fetches them).
-# Peak RSS is GNU time's "Maximum resident set size" of the whole run.
+# Peak RSS is GNU time's "Maximum resident set size" of the whole run. $EXPLAIN names an
+# explain executable to measure instead of building the release one (e.g. an older build).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,8 +30,10 @@ PYTHON=python3
 "$PYTHON" -c "import PIL" 2>/dev/null || {
     echo "gallery_memory: $PYTHON has no Pillow; run \`make venv\` (or apt-get install python3-pil)" >&2; exit 2; }
 
-swift build -c release --product explain >&2
-EXPLAIN="$ROOT/.build/release/explain"
+if [ -z "${EXPLAIN:-}" ]; then
+    swift build -c release --product explain >&2
+    EXPLAIN="$ROOT/.build/release/explain"
+fi
 
 # `explain models` prints each name unindented, then "  weights  PATH (present|missing…)".
 present=$("$EXPLAIN" models | awk '/^[^ ]/ { name = $1 } /^ +weights/ && /\(present\)/ { print name }')
