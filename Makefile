@@ -13,7 +13,7 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real load-test
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real load-test gallery-memory
 
 ## The README's first command: everything needed, then every model on IMAGE.
 IMAGE ?= Fixtures/images/photo.png
@@ -87,3 +87,7 @@ load-test: deps
 	fi
 	swift build -c release --product explain
 	bash scripts/load_test.sh
+
+## Peak RSS and time of `explain gallery` over 50 and 500 synthetic photos (needs `make venv models`).
+gallery-memory:
+	bash scripts/gallery_memory.sh 50 500

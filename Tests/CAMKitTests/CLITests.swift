@@ -21,28 +21,9 @@ final class CLITests: XCTestCase {
     var photo: String { Self.fixtures.appendingPathComponent("photo.png").path }
     var jpeg: String { Self.fixtures.appendingPathComponent("decode/baseline.jpg").path }
 
-    /// A seeded ConvNeXt-V2 "cnn" seed model with four tiny stages, its labels and a zoo file
-    /// naming it `small` (backbone given as an object); returns the zoo file.
+    /// The zoo file of `writeSmallZoo`, in this test's folder.
     func writeZoo(weights: Bool = true) throws -> URL {
-        if weights {
-            let model = SeedModel(.cnn, backbone: ConvNeXtV2Config(name: "small", depths: [1, 1, 2, 1], dims: [8, 16, 32, 64],
-                                                                    convMLP: false), numClasses: 5)
-            SeededWeights.fill(model)
-            try Safetensors.write(StateDict(model.namedParameters().map { ($0.name, $0.parameter.value) }), dtype: .f32,
-                                  to: folder.appendingPathComponent("small.safetensors"))
-        }
-        try Self.labels.joined(separator: "\n").write(to: folder.appendingPathComponent("labels.txt"), atomically: true, encoding: .utf8)
-        let zoo = """
-            {"models": [{"name": "small", "architecture": "seed-cnn",
-                         "backbone": {"depths": [1, 1, 2, 1], "dims": [8, 16, 32, 64]},
-                         "weights": "small.safetensors", "labels": "labels.txt",
-                         "preprocessing": {"resize_shorter_side": 72, "crop": 64, "interpolation": "bilinear",
-                                           "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
-                         "licence": "test"}]}
-            """
-        let url = folder.appendingPathComponent("zoo.json")
-        try zoo.write(to: url, atomically: true, encoding: .utf8)
-        return url
+        try writeSmallZoo(in: folder, weights: weights)
     }
 
     func explain(_ arguments: [String]) throws -> ExplainRun {

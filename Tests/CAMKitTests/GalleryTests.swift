@@ -110,9 +110,9 @@ final class GalleryTests: XCTestCase {
     }
 
     func testHTMLEscapingAndRelativeLinks() {
-        XCTAssertEqual(GalleryWriter.escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
-        XCTAssertEqual(GalleryWriter.href("images/a b#1/panel.png"), "images/a%20b%231/panel.png")
-        XCTAssertEqual(GalleryWriter.href("javascript:alert(1)"), "javascript%3Aalert%281%29")
+        XCTAssertEqual(GalleryPage.escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
+        XCTAssertEqual(GalleryPage.href("images/a b#1/panel.png"), "images/a%20b%231/panel.png")
+        XCTAssertEqual(GalleryPage.href("javascript:alert(1)"), "javascript%3Aalert%281%29")
         XCTAssertEqual(GalleryRun.safeName("<script>.png"), "_script_.png")
     }
 
@@ -189,7 +189,7 @@ final class GalleryTests: XCTestCase {
             XCTAssert(links.contains(name), "index.html links \(name)")
         }
         for image in good {
-            XCTAssert(links.contains(GalleryWriter.href(image.panelFile!).replacingOccurrences(of: "&amp;", with: "&")))
+            XCTAssert(links.contains(GalleryPage.href(image.panelFile!).replacingOccurrences(of: "&amp;", with: "&")))
             XCTAssertEqual(image.results.count, 2)
         }
         let html = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
@@ -198,10 +198,10 @@ final class GalleryTests: XCTestCase {
 
         let csv = try CSV.parse(String(contentsOf: out.appendingPathComponent("results.csv"), encoding: .utf8))
         XCTAssertEqual(csv.count, 1 + 2 * 2 + 1)
-        XCTAssertEqual(csv[0].fields, GalleryWriter.csvHeader)
+        XCTAssertEqual(csv[0].fields, GalleryCSV.header)
         XCTAssertEqual(csv.last?.fields.first, "corrupt.png")
         XCTAssert(csv.last!.fields.last!.contains("corrupt.png"))
-        let json = try XCTUnwrap(GalleryWriter(folder: out).load())
+        let json = try XCTUnwrap(GalleryWriter.load(from: out))
         XCTAssertEqual(json, outcome.results)
 
         // Resume: the good photos are kept (files untouched), only the bad one is tried again.
@@ -215,10 +215,11 @@ final class GalleryTests: XCTestCase {
         XCTAssertEqual(resumed.results, outcome.results)
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: panel.path)[.modificationDate] as? Date, before)
 
-        // A run killed after the first photo: results.json holds it, resume does the rest.
+        // A gallery whose results.json holds only the first photo (an earlier version's killed
+        // run, or a snapshot without its journal): resume does the rest.
         var partial = outcome.results
         partial.images = Array(partial.images.prefix(1))
-        try GalleryWriter(folder: out).write(partial, pending: 2)
+        try JSONEncoder().encode(partial).write(to: out.appendingPathComponent(GalleryWriter.resultsJSON))
         let third = try GalleryRun(models: [Self.smallModel(name: "small-a"), Self.smallModel(name: "small/b")], output: out).run(photos, resume: true)
         XCTAssertEqual(third.reused, 1)
         XCTAssertEqual(third.explained, 2)
@@ -227,8 +228,6 @@ final class GalleryTests: XCTestCase {
         let other = GalleryRun(models: [Self.smallModel(name: "small-a")], options: ExplainOptions(method: .layercam), output: out)
         XCTAssertThrowsError(try other.run(photos, resume: true)) { XCTAssert("\($0)".contains("method"), "\($0)") }
     }
-
-    /// The `explain` executable next to the test bundle (on Linux the bundle URL is the build folder itself).
 
     /// The real `explain` executable with the built-in models (skipped without their weights).
     func testExplainGalleryExecutable() throws {
@@ -246,7 +245,7 @@ final class GalleryTests: XCTestCase {
         XCTAssertFalse(first.stderr.contains("\r"), "no progress bar when stderr is not a terminal")
         XCTAssert(first.stdout.contains("3 explained now"), first.stdout)
         _ = try Self.checkLinks(out)
-        let results = try XCTUnwrap(GalleryWriter(folder: out).load())
+        let results = try XCTUnwrap(GalleryWriter.load(from: out))
         XCTAssertEqual(results.models, ModelZoo.entries.map(\.name))
         XCTAssertEqual(results.images.filter { !$0.isBad }.flatMap(\.results).count, 2 * ModelZoo.entries.count)
         XCTAssertEqual(results.badImages.map(\.file), ["corrupt.png"])

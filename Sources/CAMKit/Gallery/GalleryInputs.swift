@@ -45,6 +45,7 @@ public enum GalleryError: Error, CustomStringConvertible, Equatable {
     case noPictures([String])
     case resumeMismatch(String)
     case unreadableResults(String)
+    case unwritable(String)
 
     public var description: String {
         switch self {
@@ -52,6 +53,7 @@ public enum GalleryError: Error, CustomStringConvertible, Equatable {
         case .noPictures(let paths): "no pictures in \(paths.joined(separator: ", "))"
         case .resumeMismatch(let why): "cannot resume: \(why); run without --resume to start over, or use another --out"
         case .unreadableResults(let why): "cannot resume: \(why)"
+        case .unwritable(let why): "cannot write \(why)"
         }
     }
 }

@@ -59,8 +59,8 @@ public struct GalleryImageResult: Codable, Equatable, Sendable {
     }
 }
 
-/// Everything a gallery holds; `results.json` is this, rewritten after every photo, and is
-/// what `--resume` reads back.
+/// Everything a gallery holds: `results.json` is this, and `--resume` reads it back (or, after
+/// a killed run, the same from `progress.jsonl`).
 public struct GalleryResults: Codable, Equatable, Sendable {
     public static let currentVersion = 1
     public var version = GalleryResults.currentVersion

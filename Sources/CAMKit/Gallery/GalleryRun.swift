@@ -20,15 +20,16 @@ public struct GalleryOutcome: Sendable {
     public var bad: [GalleryImageResult] { results.badImages }
 }
 
-/// Explains every photo with every model and writes the gallery as it goes: per photo a
-/// panel and one overlay per model under `images/<photo>/`, and after each photo the shared
-/// files (`GalleryWriter`). Bad photos are recorded and the run goes on.
+/// Explains every photo with every model and writes the gallery as it goes (`GalleryWriter`):
+/// per photo a panel and one overlay per model under `images/<photo>/`, then its results.
+/// Bad photos are recorded and the run goes on. Nothing is kept per photo but its results:
+/// pictures and maps are dropped once written.
 public final class GalleryRun {
     public let models: [ExplainableModel]
     public let options: ExplainOptions
     /// The target as the user wrote it (`top1`, a label …), recorded in the results.
     public let targetText: String
-    public let writer: GalleryWriter
+    public let output: URL
     public var decoder = ImageDecoder()
     /// Ground truth by photo file name.
     public var truth: (String) -> GroundTruth? = { _ in nil }
@@ -36,13 +37,16 @@ public final class GalleryRun {
     public var progress: ((GalleryProgress) -> Void)?
     /// Largest side of the overlay PNGs.
     public var overlayMaxSide = 800
+    /// Least time between two refreshes of `results.json`, `index.html` and the charts during
+    /// the run (they are always written at its start and end; `RefreshSchedule`).
+    public var refreshInterval: Duration = .seconds(10)
     private let matchers: [LabelMatcher]
 
     public init(models: [ExplainableModel], options: ExplainOptions = ExplainOptions(), targetText: String = "top1", output: URL) {
         self.models = models
         self.options = options
         self.targetText = targetText
-        self.writer = GalleryWriter(folder: output)
+        self.output = output
         self.matchers = models.map { LabelMatcher.forModel(labels: $0.labels) }
     }
 
@@ -55,35 +59,44 @@ public final class GalleryRun {
     @discardableResult
     public func run(_ photos: [URL], resume: Bool = false) throws -> GalleryOutcome {
         var earlier: [String: GalleryImageResult] = [:]
-        if resume, let previous = try writer.load() {
+        if resume, let previous = try GalleryWriter.load(from: output) {
             let current = emptyResults()
             for (what, old, new) in [("method", previous.method, current.method), ("layer", previous.layer ?? "default", current.layer ?? "default"),
                                      ("target", previous.target, current.target)] where old != new {
-                throw GalleryError.resumeMismatch("\(writer.folder.path) was made with \(what) \(old), this run asks for \(new)")
+                throw GalleryError.resumeMismatch("\(output.path) was made with \(what) \(old), this run asks for \(new)")
             }
             for image in previous.images where isComplete(image) { earlier[image.source] = image }
         }
 
-        var results = emptyResults()
-        var slugs = Set<String>()
+        // One slot per photo, in order: the kept photos now, the others as they finish.
+        var slots = photos.map { earlier[$0.path] }
+        var slugs = Set(slots.compactMap { $0?.folder })
+        func results() -> GalleryResults {
+            var results = emptyResults()
+            results.images = slots.compactMap { $0 }
+            return results
+        }
+        let kept = results()
+        var pending = photos.count - kept.images.count
+        let writer = try GalleryWriter(folder: output, starting: kept, pending: pending)
+        var schedule = RefreshSchedule(interval: refreshInterval)
         var explained = 0, reused = 0
-        // Slugs of kept photos are taken first, so new photos never overwrite their files.
-        for photo in photos { if let old = earlier[photo.path] { slugs.insert(old.folder) } }
         for (i, photo) in photos.enumerated() {
-            let image: GalleryImageResult
-            if let old = earlier[photo.path] {
-                image = old
+            if slots[i] != nil {
                 reused += 1
             } else {
-                image = explain(photo, folder: uniqueFolder(for: photo.lastPathComponent, taken: &slugs))
+                let image = explain(photo, folder: uniqueFolder(for: photo.lastPathComponent, taken: &slugs))
+                try writer.add(image)
+                slots[i] = image
                 explained += 1
+                pending -= 1
+                if schedule.isDue { try schedule.run { try writer.refresh(results(), pending: pending) } }
             }
-            results.images.append(image)
-            try writer.write(results, pending: photos.count - i - 1)
             progress?(GalleryProgress(done: i + 1, total: photos.count, reused: reused, file: photo.lastPathComponent))
         }
-        if photos.isEmpty { try writer.write(results) }
-        return GalleryOutcome(results: results, explained: explained, reused: reused)
+        let finished = results()
+        try writer.finish(finished)
+        return GalleryOutcome(results: finished, explained: explained, reused: reused)
     }
 
     /// Finished by every model of this run, and its files still there. Bad photos are tried again.
@@ -91,7 +104,7 @@ public final class GalleryRun {
         guard !image.isBad, let panel = image.panelFile, Set(image.results.map(\.model)) == Set(models.map(\.name)) else { return false }
         let manager = FileManager.default
         return ([panel] + image.results.map(\.overlayFile)).allSatisfy {
-            manager.fileExists(atPath: writer.folder.appendingPathComponent($0).path)
+            manager.fileExists(atPath: output.appendingPathComponent($0).path)
         }
     }
 
@@ -117,8 +130,9 @@ public final class GalleryRun {
         var record = GalleryImageResult(file: file, source: url.path, folder: folder, truth: truth, error: nil, panelFile: nil, results: [])
         do {
             let photo = try decoder.decode(contentsOf: url)
-            let directory = writer.folder.appendingPathComponent(folder, isDirectory: true)
+            let directory = output.appendingPathComponent(folder, isDirectory: true)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            AtomicFile.removeLeftovers(in: directory)
             var columns: [PanelColumn] = []
             for (model, matcher) in zip(models, matchers) {
                 let explanation: Explanation
@@ -128,7 +142,7 @@ public final class GalleryRun {
                 let best = explanation.top[0]
                 let verdict = matcher.verdict(predicted: best.index, truth: truth)
                 let overlayFile = "\(folder)/\(Self.safeName(model.name)).png"
-                try PictureFigure(image: explanation.overlay, maxSide: overlayMaxSide).write(to: writer.folder.appendingPathComponent(overlayFile))
+                try write(PictureFigure(image: explanation.overlay, maxSide: overlayMaxSide), to: overlayFile)
                 record.results.append(GalleryModelResult(
                     model: model.name, predictedIndex: best.index, predictedLabel: best.label, confidence: best.probability,
                     top: explanation.top, targetLabel: explanation.targetLabel, verdict: verdict, overlayFile: overlayFile,
@@ -138,8 +152,7 @@ public final class GalleryRun {
                                            topK: explanation.top.prefix(3).map { ($0.label, $0.probability) }))
             }
             let panelFile = "\(folder)/panel.png"
-            try Panel(photo: photo, photoTitle: file, trueLabel: truth?.text, columns: columns)
-                .write(to: writer.folder.appendingPathComponent(panelFile))
+            try write(Panel(photo: photo, photoTitle: file, trueLabel: truth?.text, columns: columns), to: panelFile)
             record.panelFile = panelFile
         } catch {
             record.error = "\(error)"
@@ -147,6 +160,12 @@ public final class GalleryRun {
             record.panelFile = nil
         }
         return record
+    }
+
+    /// A PNG of the gallery, atomically: a kill mid-photo leaves no broken picture behind.
+    private func write(_ figure: some Figure, to file: String) throws {
+        let url = output.appendingPathComponent(file)
+        try AtomicFile.write(figure.render(as: .png, destination: url.path), to: url)
     }
 }
 

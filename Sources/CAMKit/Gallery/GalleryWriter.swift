@@ -1,183 +1,80 @@
 import Foundation
 
-/// Writes a gallery folder: `index.html`, `results.csv`, `results.json` and the three
-/// case-study charts. Everything is rewritten from the results so far after every photo, each
-/// file atomically (temporary file, then rename), so a killed run loses at most the photo in
-/// flight and `results.json` always reads back.
-///
-/// The page works from disk: no scripts, fonts or URLs of other machines, paths relative to
-/// the folder, every text HTML-escaped.
-public struct GalleryWriter: Sendable {
-    public let folder: URL
-
+/// Writes a gallery folder while a run goes, so that a kill at any moment loses at most the
+/// photo in flight and leaves no file half-written, at a cost per photo that does not grow
+/// with the run:
+/// - `progress.jsonl` (`GalleryJournal`) and `results.csv` grow by each photo as it finishes;
+///   the journal is what `--resume` reads after a kill.
+/// - `results.json`, `index.html` and the charts (`GalleryCharts`) are snapshots, replaced
+///   atomically by `refresh`, which a run calls now and then (each costs time in proportion
+///   to the photos so far) and at the end.
+/// - `finish` writes `results.csv` again in photo order, the last snapshot, and removes the
+///   journal: `results.json` then holds the whole gallery.
+public final class GalleryWriter {
     public static let resultsJSON = "results.json"
     public static let resultsCSV = "results.csv"
     public static let index = "index.html"
-    /// The charts, by file name and caption.
-    public static let charts = [
-        ("confidence-comparison.png", "Confidence per image and model (wrong predictions marked)"),
-        ("confidence-histogram.png", "Confidence distribution per model (bins of 0.1)"),
-        ("statistics-table.png", "Confidence statistics per model"),
-    ]
+    public static let journal = GalleryJournal.fileName
 
-    public init(folder: URL) { self.folder = folder }
+    public let folder: URL
+    private let journal: AppendOnlyFile
+    private let table: AppendOnlyFile
+    private let charts: GalleryCharts
 
-    /// The results of an earlier run in this folder, or nil when there are none.
-    public func load() throws -> GalleryResults? {
+    /// Starts the gallery with `results`, the photos it already holds (those an earlier run
+    /// finished, for `--resume`); `pending` photos are to come. Files of an earlier gallery in
+    /// `folder` are replaced.
+    public init(folder: URL, starting results: GalleryResults, pending: Int) throws {
+        self.folder = folder
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw GalleryError.unwritable("\(folder.path): \(error.localizedDescription)")
+        }
+        AtomicFile.removeLeftovers(in: folder)
+        journal = try AppendOnlyFile(creating: folder.appendingPathComponent(Self.journal), with: GalleryJournal.lines(results))
+        table = try AppendOnlyFile(creating: folder.appendingPathComponent(Self.resultsCSV), with: Data(GalleryCSV.text(results).utf8))
+        charts = GalleryCharts(folder: folder)
+        try refresh(results, pending: pending)
+    }
+
+    /// The results of an earlier run in `folder`: the journal of one that was stopped, else
+    /// `results.json`; nil when there are none.
+    public static func load(from folder: URL) throws -> GalleryResults? {
+        let journal = folder.appendingPathComponent(Self.journal)
+        if let data = FileManager.default.contents(atPath: journal.path) {
+            return try GalleryJournal.read(data, name: journal.path)
+        }
         let url = folder.appendingPathComponent(Self.resultsJSON)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         do {
-            return try JSONDecoder().decode(GalleryResults.self, from: Data(contentsOf: url))
+            return try JSONDecoder().decode(GalleryResults.self, from: data)
         } catch {
             throw GalleryError.unreadableResults("\(url.path) is not a gallery's results (\(error))")
         }
     }
 
-    /// Writes every file of the gallery for `results`; `pending` photos are still to come.
-    public func write(_ results: GalleryResults, pending: Int = 0) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    /// Records a finished photo: from here on a kill does not lose it. The CSV follows the
+    /// journal, so it never lists a photo that `--resume` would explain again.
+    public func add(_ image: GalleryImageResult) throws {
+        try journal.append(GalleryJournal.line(image))
+        try table.append(Data(GalleryCSV.rows(image).utf8))
+    }
+
+    /// Replaces `results.json`, the charts that changed and `index.html` with `results`;
+    /// `pending` photos are still to come.
+    public func refresh(_ results: GalleryResults, pending: Int) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(results).write(to: folder.appendingPathComponent(Self.resultsJSON), options: .atomic)
-        try Data(csv(results).utf8).write(to: folder.appendingPathComponent(Self.resultsCSV), options: .atomic)
-        let records = results.confidenceRecords
-        var charts: [(file: String, caption: String)] = []
-        if !records.isEmpty {
-            let figures: [any Figure] = [ConfidenceComparisonChart(records: records), ConfidenceHistogramChart(records: records),
-                                         StatisticsTable(records: records)]
-            for ((file, caption), figure) in zip(Self.charts, figures) {
-                try figure.write(to: folder.appendingPathComponent(file))
-                charts.append((file, caption))
-            }
-        }
-        try Data(html(results, charts: charts, pending: pending).utf8).write(to: folder.appendingPathComponent(Self.index), options: .atomic)
+        try AtomicFile.write(encoder.encode(results), to: folder.appendingPathComponent(Self.resultsJSON))
+        let drawn = try charts.refresh(results.confidenceRecords)
+        try AtomicFile.write(Data(GalleryPage.html(results, charts: drawn, pending: pending).utf8), to: folder.appendingPathComponent(Self.index))
     }
 
-    // MARK: results.csv
-
-    public static let csvHeader = ["file", "model", "predicted_index", "predicted_label", "confidence", "correct", "verdict",
-                                   "true_label", "target_label", "top5", "overlay", "panel", "error"]
-
-    /// One row per photo and model; a photo that could not be read has one row with its error.
-    public func csv(_ results: GalleryResults) -> String {
-        var text = CSV.line(Self.csvHeader)
-        for image in results.images {
-            let truth = image.truth?.text ?? ""
-            if let error = image.error {
-                text += CSV.line([image.file, "", "", "", "", "", "", truth, "", "", "", "", error])
-                continue
-            }
-            for r in image.results {
-                let top = r.top.map { "\($0.label) \(String(format: "%.4f", $0.probability))" }.joined(separator: "; ")
-                text += CSV.line([image.file, r.model, String(r.predictedIndex), r.predictedLabel, String(format: "%.6f", r.confidence),
-                                  r.correct.map { $0 ? "true" : "false" } ?? "", r.verdict.rawValue, truth, r.targetLabel, top,
-                                  r.overlayFile, image.panelFile ?? "", ""])
-            }
+    /// Writes the finished gallery, `results` in photo order, and removes the journal.
+    public func finish(_ results: GalleryResults) throws {
+        try AtomicFile.write(Data(GalleryCSV.text(results).utf8), to: folder.appendingPathComponent(Self.resultsCSV))
+        try refresh(results, pending: 0)
+        do { try FileManager.default.removeItem(at: folder.appendingPathComponent(Self.journal)) } catch {
+            throw GalleryError.unwritable("\(folder.appendingPathComponent(Self.journal).path): \(error.localizedDescription)")
         }
-        return text
-    }
-
-    // MARK: index.html
-
-    /// Escapes text for HTML content and attribute values.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-
-    /// A relative path as an attribute value: each component percent-encoded, then escaped.
-    public static func href(_ path: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let encoded = path.split(separator: "/", omittingEmptySubsequences: false)
-            .map { String($0).addingPercentEncoding(withAllowedCharacters: allowed) ?? String($0) }
-            .joined(separator: "/")
-        // ":" is encoded too, so no link can start with a scheme: every link stays relative.
-        return escape(encoded)
-    }
-
-    private static let style = """
-        body { font-family: "DejaVu Sans", sans-serif; margin: 1.5em; color: #222; background: #fff; }
-        h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
-        table { border-collapse: collapse; margin: .5em 0; } th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
-        th:first-child, td:first-child { text-align: left; }
-        img { max-width: 100%; height: auto; border: 1px solid #ddd; }
-        .bad { color: #b00020; } .muted { color: #666; } .wrong { color: #b00020; font-weight: bold; } .right { color: #1b7a1b; }
-        figure { margin: 1em 0; } figcaption { color: #555; font-size: .9em; }
-        ul.files { columns: 2; font-size: .9em; }
-        """
-
-    public func html(_ results: GalleryResults, charts: [(file: String, caption: String)], pending: Int = 0) -> String {
-        let e = Self.escape
-        var h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>CAMKit gallery</title>\n<style>\n\(Self.style)\n</style>\n</head>\n<body>\n"
-        let explained = results.images.filter { !$0.isBad }.count
-        h += "<h1>CAMKit gallery</h1>\n<p>\(explained) photo(s) explained with \(results.models.count) model(s): \(e(results.models.joined(separator: ", "))). "
-        h += "Method \(e(results.method)), layer \(e(results.layer ?? "each model's default")), target \(e(results.target)).</p>\n"
-        if pending > 0 { h += "<p class=\"muted\">Run in progress: \(pending) photo(s) still to come.</p>\n" }
-
-        let bad = results.badImages
-        if !bad.isEmpty {
-            h += "<h2 id=\"bad\" class=\"bad\">Files that could not be explained (\(bad.count))</h2>\n<ul>\n"
-            for image in bad { h += "<li class=\"bad\"><b>\(e(image.file))</b>: \(e(image.error ?? ""))</li>\n" }
-            h += "</ul>\n"
-        }
-
-        let records = results.confidenceRecords
-        if !records.isEmpty {
-            h += "<h2 id=\"summary\">Summary per model</h2>\n<table>\n<tr>"
-            let headers = StatisticsTable.headers + ["right", "wrong", "not in classes", "no label"]
-            h += headers.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
-            for s in ConfidenceStatistics.perModel(records) {
-                let counts = results.verdictCounts(model: s.model)
-                let cells = StatisticsTable.cells(s) + [Verdict.correct, .wrong, .notInClasses, .unlabelled].map { String(counts[$0] ?? 0) }
-                h += "<tr>" + cells.map { "<td>\(e($0))</td>" }.joined() + "</tr>\n"
-            }
-            h += "</table>\n<p class=\"muted\">Accuracy counts only photos whose label names one of the model's classes; "
-            h += "\"not in classes\" predictions are neither right nor wrong.</p>\n"
-            for chart in charts {
-                h += "<figure><img src=\"\(Self.href(chart.file))\" alt=\"\(e(chart.caption))\"><figcaption>\(e(chart.caption))</figcaption></figure>\n"
-            }
-        }
-
-        h += "<h2 id=\"photos\">Photos</h2>\n"
-        for image in results.images {
-            h += "<section>\n<h3>\(e(image.file))</h3>\n"
-            if let truth = image.truth { h += "<p>Label: \(e(truth.text))</p>\n" }
-            if let error = image.error {
-                h += "<p class=\"bad\">Not explained: \(e(error))</p>\n</section>\n"
-                continue
-            }
-            if let panel = image.panelFile {
-                h += "<a href=\"\(Self.href(panel))\"><img src=\"\(Self.href(panel))\" alt=\"\(e("panel of " + image.file))\"></a>\n"
-            }
-            h += "<table>\n<tr><th>model</th><th>prediction</th><th>confidence</th><th>verdict</th><th>overlay</th></tr>\n"
-            for r in image.results {
-                let verdictClass = r.verdict == .wrong ? "wrong" : r.verdict == .correct ? "right" : "muted"
-                let verdictText = r.verdict.reason ?? r.verdict.rawValue
-                h += "<tr><td>\(e(r.model))</td><td>\(e(r.predictedLabel))</td><td>\(String(format: "%.3f", r.confidence))</td>"
-                h += "<td class=\"\(verdictClass)\">\(e(verdictText))</td><td><a href=\"\(Self.href(r.overlayFile))\">\(e(r.overlayFile))</a></td></tr>\n"
-            }
-            h += "</table>\n</section>\n"
-        }
-
-        h += "<h2 id=\"files\">Files</h2>\n<ul class=\"files\">\n"
-        var files = [Self.resultsCSV, Self.resultsJSON] + charts.map(\.file)
-        for image in results.images where !image.isBad {
-            files += (image.panelFile.map { [$0] } ?? []) + image.results.map(\.overlayFile)
-        }
-        for file in files { h += "<li><a href=\"\(Self.href(file))\">\(e(file))</a></li>\n" }
-        h += "</ul>\n</body>\n</html>\n"
-        return h
     }
 }

@@ -10,8 +10,10 @@ struct Gallery: ParsableCommand {
         discussion: """
             Folders are expanded to their JPEG and PNG files (by content; other files are skipped), sorted by name. \
             The gallery folder gets index.html (opens from disk, no network), results.csv, results.json, \
-            the three case-study charts and images/<photo>/ with the panel and one overlay per model. \
-            Results are written after every photo; --resume keeps the photos an earlier run into the same --out finished. \
+            the case-study charts (the confidence comparison in pages of 50 photos) and images/<photo>/ with the panel \
+            and one overlay per model. Each photo's results go to results.csv and progress.jsonl as it finishes; \
+            the page, the charts and results.json are refreshed every 10 s and at the end. A killed run loses at most \
+            the photo in flight; --resume keeps the photos an earlier run into the same --out finished. \
             Files that cannot be read are listed in the gallery and make the exit status 1.
             """)
 
