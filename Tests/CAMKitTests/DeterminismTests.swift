@@ -64,9 +64,7 @@ final class DeterminismTests: XCTestCase {
     /// Separate processes (other addresses, other buffer alignment) with `CAMKIT_THREADS` 1 and 2
     /// and `--threads 3` write byte-identical `.npy` dumps.
     func testSeparateProcessesWriteIdenticalDumps() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("camkit-determinism-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("camkit-determinism")
         try Safetensors.write(StateDict(attoModel().namedParameters().map { ($0.name, $0.parameter.value) }), dtype: .f32,
                               to: folder.appendingPathComponent("atto.safetensors"))
         try Self.labels.joined(separator: "\n").write(to: folder.appendingPathComponent("labels.txt"), atomically: true, encoding: .utf8)

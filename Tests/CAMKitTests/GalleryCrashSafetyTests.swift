@@ -8,12 +8,7 @@ final class GalleryCrashSafetyTests: XCTestCase {
     var work: URL!
 
     override func setUpWithError() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("gallery-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: work)
+        work = try temporaryFolder("gallery-crash")
     }
 
     /// `count` distinct 320×240 PNGs made from the fixture photo (scaled up, each brightened
