@@ -52,6 +52,18 @@ enum RawConnection {
             }
         }
     }
+
+    /// Sends `head`, then `more` every `interval`, a body that never ends, until the server
+    /// closes the connection; returns what it answered.
+    static func answersToEndlessBody(port: Int, head: String, more: String, every interval: Duration) async throws -> [RawResponse] {
+        try RawResponse.parseAll(try await exchange(port: port) { outbound in
+            try await outbound.write(ByteBuffer(string: head))
+            while true {
+                try await Task.sleep(for: interval)
+                try await outbound.write(ByteBuffer(string: more))
+            }
+        })
+    }
 }
 
 /// An HTTP/1.1 answer read off a raw connection.

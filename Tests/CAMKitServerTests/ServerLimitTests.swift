@@ -46,15 +46,8 @@ final class ServerLimitTests: XCTestCase {
         try await server.makeApplication().test(.live) { client in
             let port = try XCTUnwrap(client.port)
             for body in endless {
-                // Returns once the server closed the connection.
-                let received = try await RawConnection.exchange(port: port) { outbound in
-                    try await outbound.write(ByteBuffer(string: body.head))
-                    while true {
-                        try await outbound.write(ByteBuffer(string: body.more))
-                        try await Task.sleep(for: .milliseconds(5))
-                    }
-                }
-                let answers = try RawResponse.parseAll(received)
+                let answers = try await RawConnection.answersToEndlessBody(port: port, head: body.head, more: body.more,
+                                                                           every: .milliseconds(5))
                 XCTAssertEqual(answers.map(\.status), [413], "\(body.name): \(answers.map(\.text))")
                 guard let answer = answers.first else { continue }
                 XCTAssertEqual(answer.headers["connection"], "close", body.name)
@@ -80,15 +73,9 @@ final class ServerLimitTests: XCTestCase {
         try await server.makeApplication().test(.live) { client in
             let port = try XCTUnwrap(client.port)
             for trickle in trickles {
-                // Returns once the server closed the connection; at this rate the body would take minutes.
-                let received = try await RawConnection.exchange(port: port) { outbound in
-                    try await outbound.write(ByteBuffer(string: trickle.head))
-                    while true {
-                        try await Task.sleep(for: .milliseconds(50))
-                        try await outbound.write(ByteBuffer(string: trickle.byte))
-                    }
-                }
-                let answers = try RawResponse.parseAll(received)
+                // At this rate the body would take minutes.
+                let answers = try await RawConnection.answersToEndlessBody(port: port, head: trickle.head, more: trickle.byte,
+                                                                           every: .milliseconds(50))
                 XCTAssertEqual(answers.map(\.status), [408], "\(trickle.name): \(answers.map(\.text))")
                 guard let answer = answers.first else { continue }
                 XCTAssertEqual(answer.headers["connection"], "close", trickle.name)
