@@ -106,6 +106,9 @@ public enum KerasHDF5 {
                 let size = H5Tget_size(type)
                 guard size > 0 else { throw fail(layer, "attribute '\(name)' has string size 0") }
                 H5Tset_size(memType, size)
+                // h5py (Keras 2) pads names with nulls and may use every byte; a null-terminated
+                // memory type of the same size would drop the last character of the longest.
+                H5Tset_strpad(memType, H5T_STR_NULLPAD)
                 var bytes = [UInt8](repeating: 0, count: count * size)
                 guard H5Aread(attr, memType, &bytes) >= 0 else { throw fail(layer, "cannot read attribute '\(name)'") }
                 return (0..<count).map { i in
