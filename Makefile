@@ -11,7 +11,7 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real fuzz fuzz-smoke
 
 ## The README's first command: everything needed, then every model on IMAGE.
 IMAGE ?= Fixtures/images/photo.png
@@ -59,6 +59,7 @@ fixtures:
 	$(PYTHON) scripts/reference/make_cam_fixtures.py
 	$(PYTHON) scripts/reference/make_weight_fixtures.py
 	$(PYTHON) scripts/reference/make_image_fixtures.py
+	$(PYTHON) scripts/reference/make_keras_fixtures.py
 
 ## Downloads the pretrained weights (EfficientNet-Lite0, MobileNetV2 dogs-19) into
 ## CAMKIT_MODELS (default ~/.cache/camkit/models), checking their SHA-256; skips what is there.
@@ -73,3 +74,16 @@ real-fixtures:
 ## Forward and Grad-CAM timings of the real models, reference frameworks and Swift.
 bench-real:
 	$(PYTHON) scripts/reference/bench_real_models.py --swift
+
+## Runs one libFuzzer target (ASan) for SECONDS: `make fuzz FUZZER=fuzz-unpickler SECONDS=600`.
+## Fuzzers: fuzz-image fuzz-safetensors fuzz-torch-checkpoint fuzz-unpickler fuzz-keras-hdf5
+## fuzz-zoo-file fuzz-labels-csv. Not part of `make test`; see docs/FUZZING.md.
+FUZZER ?= fuzz-safetensors
+SECONDS ?= 60
+fuzz: deps
+	bash scripts/fuzz.sh run $(FUZZER) $(SECONDS)
+
+## Every fuzzer for FUZZ_SECONDS each, a table of executions, and failure on any crash.
+FUZZ_SECONDS ?= 30
+fuzz-smoke: deps
+	bash scripts/fuzz.sh smoke $(FUZZ_SECONDS)
