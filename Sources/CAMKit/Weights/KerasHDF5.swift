@@ -183,9 +183,19 @@ public enum KerasHDF5 {
             guard rank >= 0 && rank <= 8 else { throw fail(layer, "dataset '\(path)' has rank \(rank)") }
             var dims = [hsize_t](repeating: 0, count: max(rank, 1))
             H5Sget_simple_extent_dims(space, &dims, nil)
-            let shape = dims.prefix(rank).map { Int($0) }
-            let count = shape.reduce(1, *)
+            let shape = dims.prefix(rank).map { Int(clamping: $0) }
+            // The product is checked as it grows: the file's dims can multiply past Int.max.
+            let count = shape.reduce(1) { total, d in
+                let (product, overflow) = total.multipliedReportingOverflow(by: d)
+                return overflow || product >= 1 << 31 ? 1 << 31 : product
+            }
             guard count > 0 && count < (1 << 31) else { throw fail(layer, "dataset '\(path)' has shape \(shape)") }
+            // A dataset never written declares its shape but stores nothing (libhdf5 would read
+            // fill values): a tiny file could make us allocate gigabytes. Keras writes every weight.
+            var storage = H5D_SPACE_STATUS_ERROR
+            guard H5Dget_space_status(ds, &storage) >= 0, storage == H5D_SPACE_STATUS_ALLOCATED else {
+                throw fail(layer, "dataset '\(path)' declares shape \(shape) but stores no data")
+            }
             var values = [Float](repeating: 0, count: count)
             let status = values.withUnsafeMutableBytes {
                 H5Dread(ds, camkit_h5t_native_float(), camkit_h5s_all(), camkit_h5s_all(), camkit_h5p_default(), $0.baseAddress)

@@ -1,0 +1,28 @@
+import XCTest
+import CAMKit
+
+/// The inputs on which a fuzzer (Fuzz/, docs/FUZZING.md) once crashed the reader, kept in
+/// Fixtures/fuzz-regressions/<fuzzer>/: each must now end in the reader's own error, naming
+/// the file and the reason.
+final class FuzzRegressionTests: XCTestCase {
+    private func inputs(_ fuzzer: String) throws -> [URL] {
+        let folder = fixtureURL("fuzz-regressions/\(fuzzer)")
+        return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+
+    /// Datasets that declare more than they store: a shape whose element count overflows, and
+    /// one of 2^30 elements never written (libhdf5 would hand back fill values, 4 GB of them).
+    func testKerasHDF5() throws {
+        let reasons = ["dataset_shape_overflow.h5": "has shape", "dataset_never_written.h5": "stores no data"]
+        let files = try inputs("fuzz-keras-hdf5")
+        XCTAssertEqual(Set(files.map(\.lastPathComponent)), Set(reasons.keys))
+        for file in files {
+            XCTAssertThrowsError(try KerasHDF5.read(contentsOf: file), file.lastPathComponent) { error in
+                guard let error = error as? KerasHDF5Error else { return XCTFail("\(file.lastPathComponent): \(error)") }
+                XCTAssert(error.description.contains(file.path), error.description)
+                XCTAssert(error.description.contains(reasons[file.lastPathComponent] ?? "?"), error.description)
+            }
+        }
+    }
+}
