@@ -11,6 +11,19 @@ final class FuzzRegressionTests: XCTestCase {
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
+    /// A ZIP64 end of central directory whose offsets are 2^63 and more: ZIPFoundation trapped
+    /// converting them while listing the entries.
+    func testTorchCheckpoint() throws {
+        let files = try inputs("fuzz-torch-checkpoint")
+        XCTAssertEqual(files.map(\.lastPathComponent), ["zip64_directory_offset.pth"])
+        for file in files {
+            XCTAssertThrowsError(try TorchCheckpoint.read(contentsOf: file), file.lastPathComponent) { error in
+                guard let error = error as? WeightsError else { return XCTFail("\(file.lastPathComponent): \(error)") }
+                XCTAssert(error.description.contains(file.path) && error.description.contains("ZIP64"), error.description)
+            }
+        }
+    }
+
     /// Datasets that declare more than they store: a shape whose element count overflows, and
     /// one of 2^30 elements never written (libhdf5 would hand back fill values, 4 GB of them).
     func testKerasHDF5() throws {

@@ -19,6 +19,7 @@ public enum TorchCheckpoint {
         guard size.intValue > 0 else { throw WeightsError.emptyFile(file: url) }
 
         if TorchCheckpoint.isLegacy(url) { return try readLegacy(contentsOf: url) }
+        try ZIP64Check.check(url)
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)
@@ -123,6 +124,10 @@ public enum TorchCheckpoint {
     private static func extract(_ entry: Entry, from archive: Archive, file: URL, limit: Int) throws -> [UInt8] {
         guard entry.uncompressedSize <= UInt64(limit) else {
             throw WeightsError.unsupported(file: file, detail: "\(entry.path) declares \(entry.uncompressedSize) bytes, more than the \(limit) accepted")
+        }
+        // ZIPFoundation traps on a compressed size from 2^63 up (see ZIP64Check).
+        guard entry.compressedSize < ZIP64Check.limit else {
+            throw WeightsError.truncated(file: file, detail: "\(entry.path) declares a compressed size of \(entry.compressedSize) bytes")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(entry.uncompressedSize))
