@@ -1,5 +1,5 @@
 import XCTest
-import CAMKit
+@testable import CAMKit
 
 /// The inputs on which a fuzzer (Fuzz/, docs/FUZZING.md) once crashed the reader, kept in
 /// Fixtures/fuzz-regressions/<fuzzer>/: each must now end in the reader's own error, naming
@@ -21,6 +21,22 @@ final class FuzzRegressionTests: XCTestCase {
                 guard let error = error as? WeightsError else { return XCTFail("\(file.lastPathComponent): \(error)") }
                 XCTAssert(error.description.contains(file.path) && error.description.contains("ZIP64"), error.description)
             }
+        }
+    }
+
+    /// `_rebuild_from_type_v2` calls nested 100 000 deep (700 KB of pickle) overflowed the
+    /// stack. Built here rather than kept as a file: the fuzzers' inputs are too short to nest
+    /// that deep, so it was found by reading the unpickler for the recursion they cannot reach.
+    func testDeeplyNestedRebuildCalls() throws {
+        let depth = 100_000
+        var pickle: [UInt8] = [0x80, 0x02]
+        pickle += Array("ctorch._tensor\n_rebuild_from_type_v2\nq\u{0}ctorch\nTensor\nq\u{1}0".utf8)
+        for _ in 0..<depth { pickle += [0x28, 0x68, 0x00, 0x68, 0x01] }  // MARK, the function, the type
+        pickle.append(0x29)                                               // the innermost arguments: ()
+        for _ in 0..<depth { pickle += [0x7D, 0x74] }                     // state {}, TUPLE
+        pickle += [0x52, 0x2E]                                            // REDUCE, STOP
+        XCTAssertThrowsError(try Unpickler.load(pickle)) { error in
+            XCTAssert("\(error)".contains("_rebuild_from_type_v2 needs"), "\(error)")
         }
     }
 
