@@ -13,7 +13,7 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real load-test gallery-memory
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real load-test gallery-memory fuzz fuzz-smoke
 
 ## The README's first command: everything needed, then every model on IMAGE.
 IMAGE ?= Fixtures/images/photo.png
@@ -62,6 +62,7 @@ fixtures:
 	$(PYTHON) scripts/reference/make_weight_fixtures.py
 	$(PYTHON) scripts/reference/make_malicious_checkpoints.py
 	$(PYTHON) scripts/reference/make_image_fixtures.py
+	$(PYTHON) scripts/reference/make_keras_fixtures.py
 
 ## Downloads the pretrained weights (EfficientNet-Lite0, MobileNetV2 dogs-19) into
 ## CAMKIT_MODELS (default ~/.cache/camkit/models), checking their SHA-256; skips what is there.
@@ -91,3 +92,16 @@ load-test: deps
 ## Peak RSS and time of `explain gallery` over 50 and 500 synthetic photos (needs `make venv models`).
 gallery-memory:
 	bash scripts/gallery_memory.sh 50 500
+
+## Runs one libFuzzer target (ASan) for SECONDS: `make fuzz FUZZER=fuzz-unpickler SECONDS=600`.
+## Fuzzers: fuzz-image fuzz-safetensors fuzz-torch-checkpoint fuzz-unpickler fuzz-keras-hdf5
+## fuzz-zoo-file fuzz-labels-csv. Not part of `make test`; see docs/FUZZING.md.
+FUZZER ?= fuzz-safetensors
+SECONDS ?= 60
+fuzz: deps
+	bash scripts/fuzz.sh run $(FUZZER) $(SECONDS)
+
+## Every fuzzer for FUZZ_SECONDS each, a table of executions, and failure on any crash.
+FUZZ_SECONDS ?= 30
+fuzz-smoke: deps
+	bash scripts/fuzz.sh smoke $(FUZZ_SECONDS)

@@ -44,6 +44,12 @@ final class ZooFileTests: XCTestCase {
         XCTAssertEqual(model.defaultLayer, "_head_act")
     }
 
+    /// Sizes that used to pass the zoo file and trap when the first photo was resized.
+    static func customPreprocessing(resize: String, crop: Int) -> String {
+        #"{"models": [{"name": "x", "architecture": "seed-cnn", "weights": "w", "labels": "labels.txt", "preprocessing": "#
+            + #"{"resize_shorter_side": \#(resize), "crop": \#(crop), "interpolation": "bilinear", "mean": [0, 0, 0], "std": [1, 1, 1]}}]}"#
+    }
+
     func testBadZooFilesNameTheProblem() throws {
         let cases: [(String, String)] = [
             (#"{"models": [{"name": "x"}]}"#, "architecture"),
@@ -52,6 +58,9 @@ final class ZooFileTests: XCTestCase {
             (#"{"models": [{"name": "x", "architecture": "seed-cnn", "backbone": "convnextv2_giant", "weights": "w", "labels": "labels.txt"}]}"#, "convnextv2_giant"),
             (#"{"models": [{"name": "x", "architecture": "seed-cnn", "weights": "w", "labels": "missing.txt"}]}"#, "missing.txt"),
             (#"{"models": [{"name": "efficientnet-lite0", "architecture": "seed-cnn", "weights": "w", "labels": "labels.txt"}]}"#, "built-in"),
+            (Self.customPreprocessing(resize: "0", crop: 32), "resize_shorter_side is 0"),
+            (Self.customPreprocessing(resize: "-4", crop: 32), "resize_shorter_side is -4"),
+            (Self.customPreprocessing(resize: "null", crop: 4_000_000_000), "crop is 4000000000"),
         ]
         for (json, expected) in cases {
             let url = try write(json)

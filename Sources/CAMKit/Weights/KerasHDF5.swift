@@ -193,8 +193,12 @@ public enum KerasHDF5 {
             guard rank >= 0 && rank <= 8 else { throw fail(layer, "dataset '\(path)' has rank \(rank)") }
             var dims = [hsize_t](repeating: 0, count: max(rank, 1))
             H5Sget_simple_extent_dims(space, &dims, nil)
-            let shape = dims.prefix(rank).map { Int($0) }
-            let count = shape.reduce(1, *)
+            let shape = dims.prefix(rank).map { Int(clamping: $0) }
+            // The product is checked as it grows: the file's dims can multiply past Int.max.
+            let count = shape.reduce(1) { total, d in
+                let (product, overflow) = total.multipliedReportingOverflow(by: d)
+                return overflow || product >= 1 << 31 ? 1 << 31 : product
+            }
             guard count > 0 && count < (1 << 31) else { throw fail(layer, "dataset '\(path)' has shape \(shape)") }
             try checkStored(ds, path: path, bytes: UInt64(count) * UInt64(H5Tget_size(type)), layer: layer)
             var values = [Float](repeating: 0, count: count)

@@ -20,6 +20,7 @@ public enum TorchCheckpoint {
         let fileSize = size.uint64Value
 
         if TorchCheckpoint.isLegacy(url) { return try readLegacy(contentsOf: url) }
+        try ZIP64Check.check(url)
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)

@@ -193,6 +193,9 @@ struct Unpickler {
         .badPickle(file: file, detail: detail)
     }
 
+    /// A mutating call (readByte, pop, popMark) never sits inside the arguments of a method of
+    /// self such as `tuple(_:)`: Swift copies self before evaluating those arguments, so the
+    /// stack would be shared and copied whole on the next push, quadratic time for deep pickles.
     private mutating func run() throws -> PickleValue {
         while true {
             opcodeOffset = position
@@ -240,12 +243,12 @@ struct Unpickler {
             case 0x71: memo[Int(try readByte())] = try top()                   // BINPUT
             case 0x72: memo[try readIndex()] = try top()                       // LONG_BINPUT
             case 0x94: memo[memo.count] = try top()                            // MEMOIZE
-            case 0x68: stack.append(try memoValue(Int(try readByte())))        // BINGET
-            case 0x6A: stack.append(try memoValue(try readIndex()))            // LONG_BINGET
+            case 0x68: let index = Int(try readByte()); stack.append(try memoValue(index))  // BINGET
+            case 0x6A: let index = try readIndex(); stack.append(try memoValue(index))      // LONG_BINGET
             case 0x30: _ = try pop()                                           // POP
             case 0x31: _ = try popMark()                                       // POP_MARK
             case 0x32: stack.append(try top())                                 // DUP
-            case 0x74: stack.append(tuple(try popMark()))                      // TUPLE
+            case 0x74: let items = try popMark(); stack.append(tuple(items))   // TUPLE
             case 0x85: // TUPLE1
                 let a = try pop(); stack.append(tuple([a]))
             case 0x86: // TUPLE2
@@ -253,12 +256,12 @@ struct Unpickler {
             case 0x87: // TUPLE3
                 let c = try pop(), b = try pop(), a = try pop(); stack.append(tuple([a, b, c]))
             case 0x6C: // LIST
-                stack.append(.list(list(try popMark())))
+                let items = try popMark(); stack.append(.list(list(items)))
             case 0x64: // DICT
                 let d = dict()
                 try Self.pairs(try popMark(), fail: fail).forEach { d.set($0.0, $0.1) }
                 stack.append(.dict(d))
-            case 0x91: stack.append(.set(list(try popMark())))                 // FROZENSET
+            case 0x91: let items = try popMark(); stack.append(.set(list(items)))  // FROZENSET
             case 0x73: // SETITEM
                 let value = try pop(), key = try pop()
                 guard case let .dict(d) = try top() else { throw fail("SETITEM on a \(try top().typeName)") }
@@ -306,7 +309,7 @@ struct Unpickler {
                 default: throw fail("BUILD with \(state.typeName) state on a \(try top().typeName)")
                 }
             case 0x51: // BINPERSID
-                stack.append(try persistentLoad(try pop()))
+                let pid = try pop(); stack.append(try persistentLoad(pid))
             case 0x69: // INST "module\nname\n": instantiates a class; refused like GLOBAL.
                 let module = try readLine(), name = try readLine()
                 throw WeightsError.refusedGlobal(file: file, name: "\(module).\(name)")
@@ -356,16 +359,22 @@ struct Unpickler {
             guard let data = args.first, case .tensor = data else { throw fail("\(global.name) of a non-tensor") }
             return data
         case .rebuildFromTypeV2:
-            // (func, new_type, args, state): a tensor subclass or a tensor with attributes.
-            guard args.count == 4, case let .global(function) = args[0], case let .global(type) = args[1],
-                  let inner = args[2].tupleItems else {
-                throw fail("_rebuild_from_type_v2 needs (func, type, args, state)")
+            // (func, new_type, args, state): a tensor subclass or a tensor with attributes. Calls
+            // nested in `func` are unwrapped in a loop, not by recursion: a small pickle can nest
+            // thousands and would overflow the stack.
+            var args = args
+            while true {
+                guard args.count == 4, case let .global(function) = args[0], case let .global(type) = args[1],
+                      let inner = args[2].tupleItems else {
+                    throw fail("_rebuild_from_type_v2 needs (func, type, args, state)")
+                }
+                switch type {
+                case .tensorType, .parameterType: break
+                default: throw fail("_rebuild_from_type_v2 to \(type.name) is not a plain tensor")
+                }
+                guard case .rebuildFromTypeV2 = function else { return try apply(function, inner) }
+                args = inner
             }
-            switch type {
-            case .tensorType, .parameterType: break
-            default: throw fail("_rebuild_from_type_v2 to \(type.name) is not a plain tensor")
-            }
-            return try apply(function, inner)
         case .size:
             guard args.count == 1, case .tuple = args[0] else { throw fail("torch.Size of a non-tuple") }
             return args[0]
@@ -457,7 +466,9 @@ struct Unpickler {
     private mutating func popMark() throws -> [PickleValue] {
         guard let mark = marks.popLast() else { throw fail("\(opcodeDescription) needs a MARK, but none is open") }
         let items = Array(stack[mark...])
-        stack.removeSubrange(mark...)
+        // Not removeSubrange(mark...): it copied the whole stack each time, so nested
+        // containers under thousands of open MARKs took quadratic time.
+        stack.removeLast(stack.count - mark)
         return items
     }
 

@@ -81,6 +81,10 @@ public struct ZooFile {
 
     struct Document: Decodable { let models: [Entry] }
 
+    /// Largest crop or resize a zoo file may ask for: a 4096 × 4096 input is already 200 MB
+    /// as a float tensor, far beyond any classifier's.
+    static let maxImageSide = 4096
+
     public init(contentsOf url: URL) throws {
         self.url = url
         let data: Data
@@ -178,8 +182,15 @@ public struct ZooFile {
                                           mean: Preprocessing.imagenetMean, std: Preprocessing.imagenetStd)
         case .named(let other): throw fail("unknown preprocessing '\(other)'; use convnextv2, imagenet or an object")
         case .custom(let c):
-            guard c.mean.count == 3, c.std.count == 3, c.std.allSatisfy({ $0 > 0 }), c.crop > 0 else {
-                throw fail("preprocessing needs crop > 0 and three means and three positive stds")
+            guard c.mean.count == 3, c.std.count == 3, c.std.allSatisfy({ $0 > 0 }) else {
+                throw fail("preprocessing needs three means and three positive stds")
+            }
+            // Checked here, not where the photo is resized: a size of 0 or of billions of pixels
+            // would trap there, long after the file that asked for it.
+            for (field, size) in [("crop", c.crop), ("resize_shorter_side", c.resize_shorter_side)] {
+                if let size, !(1...maxImageSide).contains(size) {
+                    throw fail("preprocessing \(field) is \(size); it must be between 1 and \(maxImageSide) pixels")
+                }
             }
             preprocessing = Preprocessing(resizeShorterSide: c.resize_shorter_side, cropWidth: c.crop, cropHeight: c.crop,
                                           interpolation: c.interpolation, mean: c.mean, std: c.std)

@@ -1,0 +1,31 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// libFuzzer targets for CAMKit's readers and parsers, kept out of the main package so that
+/// a normal build never needs the sanitizer runtimes. `make fuzz` and `make fuzz-smoke` build
+/// and run them (docs/FUZZING.md).
+let fuzzers = [
+    "fuzz-image", "fuzz-safetensors", "fuzz-torch-checkpoint", "fuzz-unpickler",
+    "fuzz-keras-hdf5", "fuzz-keras-layout", "fuzz-zoo-file", "fuzz-labels-csv",
+]
+
+let package = Package(
+    name: "CAMKitFuzz",
+    dependencies: [.package(name: "CAMKit", path: "..")],
+    targets: [
+        .systemLibrary(name: "CLibFuzzer"),
+        .systemLibrary(name: "CFuzzHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .target(
+            name: "FuzzSupport",
+            dependencies: ["CLibFuzzer"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+    ] + fuzzers.map { name in
+        .executableTarget(
+            name: name,
+            dependencies: ["FuzzSupport", .product(name: "CAMKit", package: "CAMKit")]
+                + (name.hasPrefix("fuzz-keras") ? ["CFuzzHDF5"] : []),
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        )
+    }
+)
