@@ -126,6 +126,19 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/broken.panel.png").path))
     }
 
+    /// `--max-megapixels` refuses a photo from its header; the others are still explained.
+    func testPhotoOverThePixelLimitIsReportedAndSkipped() throws {
+        let zoo = try writeZoo()
+        let run = try explain([photo, jpeg, "--zoo", zoo.path, "--models", "small", "--out", "out", "--max-megapixels", "0.002"])
+        XCTAssertEqual(run.status, 1)
+        XCTAssert(run.stderr.contains("photo.png is 80×60 = 0.0048 megapixels, over the limit of 0.002 megapixels"), run.stderr)
+        XCTAssert(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/baseline.panel.png").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/photo.panel.png").path))
+        let refused = try explain([photo, "--zoo", zoo.path, "--max-megapixels", "0"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssert(refused.stderr.contains("--max-megapixels must be in (0, 10000], got 0.0"), refused.stderr)
+    }
+
     func testBadArgumentsGiveAClearMessageAndFail() throws {
         let zoo = try writeZoo()
         let cases: [([String], String)] = [

@@ -53,6 +53,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
     private static func megapixels(_ n: Int) -> String {
         let m = Double(n) / 1_000_000
         if m == m.rounded() { return String(Int(m)) }
-        return m >= 10 ? String(format: "%.0f", m) : String(format: "%.1f", m)
+        if m >= 10 { return String(format: "%.0f", m) }
+        // Small limits (a server's, a test's) keep two significant digits instead of "0.0".
+        return m >= 0.1 ? String(format: "%.1f", m) : String(format: "%.2g", m)
     }
 }

@@ -21,6 +21,8 @@ struct ExplainImages: ParsableCommand {
 
     @OptionGroup var cam: CAMOptions
 
+    @OptionGroup var decoding: DecodingOption
+
     @Option(help: ArgumentHelp("Panel format (overlays are always PNG).", valueName: "png|svg|pdf"))
     var format = "png"
 
@@ -57,7 +59,7 @@ struct ExplainImages: ParsableCommand {
         if let dumpFolder { try FileManager.default.createDirectory(at: dumpFolder, withIntermediateDirectories: true) }
 
         var failures = 0
-        let decoder = ImageDecoder()
+        let decoder = decoding.decoder()
         for path in images {
             let url = URL(fileURLWithPath: path)
             let photo: RGBImage

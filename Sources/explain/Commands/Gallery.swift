@@ -24,6 +24,8 @@ struct Gallery: ParsableCommand {
 
     @OptionGroup var cam: CAMOptions
 
+    @OptionGroup var decoding: DecodingOption
+
     @Option(help: ArgumentHelp("A CSV with 'file' and 'breed' columns (optionally 'imagenet_synset'): the true labels.", valueName: "csv"))
     var labels: String?
 
@@ -59,6 +61,7 @@ struct Gallery: ParsableCommand {
 
         let run = GalleryRun(models: models, options: options, targetText: cam.target, output: URL(fileURLWithPath: out, isDirectory: true))
         run.truth = truth
+        run.decoder = decoding.decoder()
         let bar = ProgressBar(enabled: isatty(2) != 0)
         run.progress = { bar.update($0) }
         let outcome = try run.run(photos, resume: resume)
