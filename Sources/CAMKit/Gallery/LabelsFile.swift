@@ -10,8 +10,8 @@ public struct LabelsFile: Sendable {
 
     public init(contentsOf url: URL) throws {
         let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw LabelsFileError(file: url.path, line: nil, reason: "cannot read it as UTF-8 text (\(error.localizedDescription))")
+        do { text = try BoundedRead.text(url, limit: 256 << 20) } catch {
+            throw LabelsFileError(file: url.path, line: nil, reason: "cannot read it as UTF-8 text (\(error))")
         }
         try self.init(text: text, name: url.path, url: url)
     }

@@ -39,14 +39,16 @@ public struct ImageDecoder: Sendable {
         return nil
     }
 
+    /// Far above any real photo: JPEG and PNG files of 100 megapixels stay well under it.
+    public static let maxFileBytes = 512 << 20
+
     public func decode(contentsOf url: URL) throws -> RGBImage {
         let name = url.lastPathComponent
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try BoundedRead.data(url, limit: Self.maxFileBytes)
         } catch {
-            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
-            throw ImageError.unreadable(name: name, reason: reason)
+            throw ImageError.unreadable(name: name, reason: "\(error)")
         }
         return try decode(data: data, name: name)
     }

@@ -88,8 +88,8 @@ public struct ZooFile {
     public init(contentsOf url: URL) throws {
         self.url = url
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ZooFileError(file: url, model: nil, reason: "cannot read it (\(error.localizedDescription))")
+        do { data = try BoundedRead.data(url, limit: 16 << 20) } catch {
+            throw ZooFileError(file: url, model: nil, reason: "cannot read it (\(error))")
         }
         let document: Document
         do { document = try JSONDecoder().decode(Document.self, from: data) } catch {
@@ -120,8 +120,9 @@ public struct ZooFile {
         func fail(_ reason: String) -> ZooFileError { ZooFileError(file: file, model: entry.name, reason: reason) }
         let weights = URL(fileURLWithPath: entry.weights, relativeTo: base).standardizedFileURL
         let labelsURL = URL(fileURLWithPath: entry.labels, relativeTo: base).standardizedFileURL
-        guard let text = try? String(contentsOf: labelsURL, encoding: .utf8) else {
-            throw fail("cannot read its labels file \(labelsURL.path)")
+        let text: String
+        do { text = try BoundedRead.text(labelsURL, limit: 16 << 20) } catch {
+            throw fail("cannot read its labels file \(labelsURL.path) (\(error))")
         }
         let labels = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !labels.isEmpty else { throw fail("its labels file \(labelsURL.path) is empty") }
