@@ -20,11 +20,16 @@ let package = Package(
             dependencies: ["CLibFuzzer"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        .target(
+            name: "KerasFuzzing",
+            dependencies: ["FuzzSupport", "CFuzzHDF5", .product(name: "CAMKit", package: "CAMKit")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
     ] + fuzzers.map { name in
         .executableTarget(
             name: name,
             dependencies: ["FuzzSupport", .product(name: "CAMKit", package: "CAMKit")]
-                + (name.hasPrefix("fuzz-keras") ? ["CFuzzHDF5"] : []),
+                + (name.hasPrefix("fuzz-keras") ? ["KerasFuzzing", "CFuzzHDF5"] : []),
             swiftSettings: [.swiftLanguageMode(.v5)]
         )
     }

@@ -1,7 +1,6 @@
-import CAMKit
-import CFuzzHDF5
 import Foundation
 import FuzzSupport
+import KerasFuzzing
 
 // `KerasHDF5.read(contentsOf:)` on a mutated HDF5 file: libhdf5 parses the container, our
 // reader validates model_config, layer_names, weight_names, dataset classes, ranks and shapes
@@ -13,14 +12,7 @@ var scratch = ScratchFile(named: "input.h5")
 public func testOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     scratch.advance()
     scratch.write(fuzzInput(bytes, count))
-    let openBefore = fuzz_h5_open_objects()
-    do {
-        _ = try KerasHDF5.read(contentsOf: scratch.url)
-    } catch {
-        expectClearError(error, as: KerasHDF5Error.self, naming: scratch.url.path)
-    }
-    let openAfter = fuzz_h5_open_objects()
-    expect(openAfter == openBefore, "the reader left \(openAfter - openBefore) HDF5 objects open")
+    checkKerasReaders(at: scratch.url)
     return 0
 }
 

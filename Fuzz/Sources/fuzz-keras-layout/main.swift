@@ -1,7 +1,7 @@
-import CAMKit
 import CFuzzHDF5
 import Foundation
 import FuzzSupport
+import KerasFuzzing
 
 // `KerasHDF5.read` and `layerClasses` on files that libhdf5 wrote itself (KerasFileWriter):
 // our validation of model_config, layer_names, weight_names, dataset classes, ranks and
@@ -16,22 +16,7 @@ public func testOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     scratch.advance()
     var writer = KerasFileWriter([UInt8](fuzzInput(bytes, count)))
     guard writer.write(to: scratch.url) else { return 0 }
-    let openBefore = fuzz_h5_open_objects()
-    do {
-        let dict = try KerasHDF5.read(contentsOf: scratch.url)
-        for pair in dict.pairs {
-            expect(pair.tensor.scalars.count == pair.tensor.shape.reduce(1, *), "tensor \(pair.key) does not fill its shape")
-        }
-    } catch {
-        expectClearError(error, as: KerasHDF5Error.self, naming: scratch.url.path)
-    }
-    do {
-        _ = try KerasHDF5.layerClasses(contentsOf: scratch.url)
-    } catch {
-        expectClearError(error, as: KerasHDF5Error.self, naming: scratch.url.path)
-    }
-    let openAfter = fuzz_h5_open_objects()
-    expect(openAfter == openBefore, "the reader left \(openAfter - openBefore) HDF5 objects open")
+    checkKerasReaders(at: scratch.url)
     return 0
 }
 
