@@ -4,7 +4,9 @@ import NIOCore
 
 /// Turns every error into `{"error": "..."}` with its status (and its headers); errors of the
 /// server itself are logged.
-struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = ServerRequestContext
+
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -30,8 +32,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 return Response(status: api.status, headers: api.headers)
             }
             response.headers.append(contentsOf: api.headers)
-            if api.headers[.connection] == "close", let channel = (context as? ServerRequestContext)?.channel {
-                return Self.closing(channel, after: response)
+            if api.headers[.connection] == "close" {
+                return Self.closing(context.channel, after: response)
             }
             return response
         }
