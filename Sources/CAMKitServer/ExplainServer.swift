@@ -208,11 +208,7 @@ public final class ExplainServer: @unchecked Sendable {
     /// connection closes after the answer, so a client trickling bytes holds nothing.
     func collect(_ body: RequestBody, until deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
         try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask {
-                do { return try await self.collect(body) } catch let error as APIError where error.status == .contentTooLarge {
-                    throw error.closingConnection()
-                }
-            }
+            group.addTask { try await self.collect(body) }
             group.addTask {
                 try await Task.sleep(until: deadline, clock: .continuous)
                 return nil
@@ -226,12 +222,13 @@ public final class ExplainServer: @unchecked Sendable {
         }
     }
 
-    /// The body, up to the size limit.
+    /// The body, up to the size limit; one over it is not read further.
     func collect(_ body: RequestBody) async throws -> ByteBuffer {
         do {
             return try await body.collect(upTo: configuration.maxBodyBytes)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "request body is over the limit of \(configuration.maxBodyBytes) bytes")
+                .closingConnection()
         }
     }
 
