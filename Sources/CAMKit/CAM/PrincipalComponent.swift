@@ -39,7 +39,7 @@ enum PrincipalComponent {
     /// Row 0 of Vᵀ from `sgesdd('A')` of the column-major `rows × columns` matrix `a`.
     private static func firstRightSingularVector(of a: [Float], rows: Int, columns: Int) throws -> [Float] {
         var a = a
-        ComputeThreads.applyEnvironment()
+        ComputeThreads.keepOpenBLASSingleThreaded()
         var m = Int32(rows), n = Int32(columns), lda = Int32(max(rows, 1))
         var ldu = Int32(max(rows, 1)), ldvt = Int32(max(columns, 1))
         var s = [Float](repeating: 0, count: max(min(rows, columns), 1))

@@ -11,7 +11,7 @@ import COpenBLAS
 func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    ComputeThreads.applyEnvironment()
+    ComputeThreads.keepOpenBLASSingleThreaded()
     let tiling = GEMMTiling(m: m, n: n)
     parallelChunks(tiling.count) { tiles in
         for tile in tiles {

@@ -1,7 +1,7 @@
 import COpenBLAS
 import Foundation
 
-/// How many threads the CPU kernels and OpenBLAS use: `CAMKIT_THREADS` when it is set to a
+/// How many threads the CPU kernels use, GEMMs included: `CAMKIT_THREADS` when it is set to a
 /// positive whole number, else one per core.
 ///
 /// Every kernel gives each output element to exactly one thread, which sums it in an order
@@ -17,19 +17,18 @@ public enum ComputeThreads {
         set { lock.withLock { current = max(1, newValue) } }
     }
 
-    /// `CAMKIT_THREADS` if it is a positive whole number, else the number of cores. OpenBLAS is
-    /// kept to one thread of its own: `sgemm` shares its tiles over ours (see there).
     private static func fromEnvironment() -> Int {
-        openblas_set_num_threads(1)
-        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         guard let text = ProcessInfo.processInfo.environment["CAMKIT_THREADS"], let n = Int(text), n > 0 else {
-            return cores
+            return max(1, ProcessInfo.processInfo.activeProcessorCount)
         }
         return n
     }
 
-    /// Makes sure OpenBLAS has been set to one thread before its first call.
-    static func applyEnvironment() { _ = count }
+    /// OpenBLAS keeps to one thread of its own, set once before its first call: `sgemm`
+    /// shares its tiles over ours (see there).
+    private static let openBLASSingleThreaded: Void = openblas_set_num_threads(1)
+
+    static func keepOpenBLASSingleThreaded() { openBLASSingleThreaded }
 }
 
 /// Runs `body` over contiguous sub-ranges of `0..<count`, one per thread, when every range gets
