@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -54,7 +55,11 @@ let package = Package(
                 "CImageCodecs",
                 "CHDF5",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            // The pinned ONNX schema is kept beside the Swift generated from it
+            // (scripts/generate_onnx_proto.sh), not compiled.
+            exclude: ["ONNX/Proto/onnx.proto", "ONNX/Proto/LICENSE"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The HTTP front end lives in its own target so that a tool embedding
@@ -99,7 +104,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CAMKitTests",
-            dependencies: ["CAMKit", "CCairo"],
+            // SwiftProtobuf: the ONNX tests build their models from the generated messages.
+            dependencies: ["CAMKit", "CCairo", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             resources: [],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
