@@ -19,32 +19,23 @@ public struct AblationCAM: ChannelWeightingMethod {
     }
 
     public func channelWeights(_ layer: LayerState, context: CAMContext) throws -> [Float] {
-        let input = context.input
-        let imageSize = input.count / input.shape[0]
         let mapSize = layer.channels * layer.height * layer.width
-        let spatial = layer.height * layer.width
         let batches = (layer.channels + batchSize - 1) / batchSize
         var weights: [Float] = []
         for image in 0..<layer.batch {
             let original = context.originalScores[image]
-            let activations = layer.activations.scalars[image * mapSize ..< (image + 1) * mapSize]
-            let minimum = activations.min() ?? 0
-            let imageScalars = input.scalars[image * imageSize ..< (image + 1) * imageSize]
+            let base = Tensor(shape: [1, layer.channels, layer.height, layer.width],
+                              scalars: Array(layer.activations.scalars[image * mapSize ..< (image + 1) * mapSize]))
+            let minimum = base.scalars.min() ?? 0
             for (b, start) in stride(from: 0, to: layer.channels, by: batchSize).enumerated() {
-                let channels = start ..< min(start + batchSize, layer.channels)
-                var ablated = [Float]()
-                ablated.reserveCapacity(channels.count * mapSize)
+                let channels = Array(start ..< min(start + batchSize, layer.channels))
                 var value = minimum
-                for channel in channels {
+                let values = channels.map { _ -> Float in
                     if minimum != 0 { value -= 1e7 }
-                    let offset = ablated.count + channel * spatial
-                    ablated += activations
-                    for i in 0..<spatial { ablated[offset + i] = minimum == 0 ? 0 : value }
+                    return minimum == 0 ? 0 : value
                 }
-                let replaced = Tensor(shape: [channels.count, layer.channels, layer.height, layer.width], scalars: ablated)
-                let repeated = Tensor(shape: [channels.count] + input.shape.dropFirst(),
-                                      scalars: Array([ArraySlice<Float>](repeating: imageScalars, count: channels.count).joined()))
-                let scores = context.scores(of: repeated, forImage: image, replacing: layer.name, with: replaced)
+                let scores = try context.scores(ofImage: image, layer: layer.name,
+                                                ablation: ChannelAblation(base: base, channels: channels, values: values))
                 weights += scores.map { (original - $0) / original }
                 context.report(layer: layer.name, completed: image * batches + b + 1, total: layer.batch * batches)
             }

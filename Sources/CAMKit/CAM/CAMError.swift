@@ -7,7 +7,7 @@ public enum CAMError: Error, Equatable, CustomStringConvertible {
     case targetCount(Int, images: Int)
     case mapCountDiffers([Int])
     case inputShape([Int])
-    case layerShape(layer: String, shape: [Int])
+    case layerShape(layer: String, shape: [Int], layout: ActivationLayout)
     case notFinite(String)
     case svdFailed(info: Int, rows: Int, columns: Int)
 
@@ -27,8 +27,12 @@ public enum CAMError: Error, Equatable, CustomStringConvertible {
             return "the targets ask for different numbers of maps per image (\(counts)); use the same kind for every image"
         case .inputShape(let shape):
             return "input must be an (N, 3, H, W) image batch, got \(shape)"
-        case .layerShape(let layer, let shape):
-            return "layer '\(layer)' outputs \(shape); a map needs an (N, C, h, w) feature map"
+        case .layerShape(let layer, let shape, let layout):
+            if layout == .spatial {
+                return "layer '\(layer)' outputs \(shape); a map needs an (N, C, h, w) feature map "
+                    + "(for transformer tokens give the token layout: prefix tokens and grid)"
+            }
+            return "layer '\(layer)' outputs \(shape), which does not fit the layout \(layout)"
         case .notFinite(let what):
             return "\(what) hold infinite values, so they have no principal component; are the weights or the input broken?"
         case .svdFailed(let info, let rows, let columns):

@@ -73,10 +73,12 @@ public final class CAMExtractor {
         }
         let k = scores[0].count
         guard scores.allSatisfy({ $0.count == k }) else { throw CAMError.mapCountDiffers(scores.map(\.count)) }
-        let activations = try layers.map { layer -> Tensor in
-            let a = capture!.activations[layer]!
-            guard a.rank == 4 else { throw CAMError.layerShape(layer: layer, shape: a.shape) }
-            return a
+        let layouts = layers.map { (model as? Classifier)?.activationLayout(ofLayer: $0) ?? .spatial }
+        let layerOutputs = capture!.activations
+        let activations = try layers.indices.map { l -> Tensor in
+            let a = layerOutputs[layers[l]]!
+            guard layouts[l].fits(a.shape) else { throw CAMError.layerShape(layer: layers[l], shape: a.shape, layout: layouts[l]) }
+            return layouts[l].spatial(a)
         }
         var gradients: [[Tensor?]] = Array(repeating: Array(repeating: nil, count: layers.count), count: k)
         if method.usesGradients {
@@ -84,7 +86,7 @@ public final class CAMExtractor {
                 var seed = [Float](repeating: 0, count: logits.count)
                 for i in 0..<n { scores[i][t].seed(into: &seed[i * classes ..< (i + 1) * classes]) }
                 try capture!.backward(from: output, seed: Tensor(shape: logits.shape, scalars: seed))
-                gradients[t] = layers.map { capture!.gradients[$0] }
+                gradients[t] = layers.indices.map { l in capture!.gradients[layers[l]].map(layouts[l].spatial) }
             }
         }
         capture = nil  // the method's own forward passes must run unobserved
@@ -95,7 +97,8 @@ public final class CAMExtractor {
             let imageTargets = scores.map { $0[t] }
             let context = CAMContext(input: input, targets: imageTargets, eigenSmooth: eigenSmooth,
                                      originalScores: (0..<n).map { imageTargets[$0].score(logits.scalars[$0 * classes ..< ($0 + 1) * classes]) },
-                                     model: model, progress: progress, methodName: method.name)
+                                     model: model, layouts: Dictionary(uniqueKeysWithValues: zip(layers, layouts)),
+                                     layerOutputs: layerOutputs, progress: progress, methodName: method.name)
             var resized = [[Float]](repeating: [], count: n)
             var perImage = [[String: Tensor]](repeating: [:], count: n)
             for (l, layer) in layers.enumerated() {

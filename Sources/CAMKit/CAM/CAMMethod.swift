@@ -66,6 +66,10 @@ public struct CAMContext {
     /// Each image's target score on the unmodified input.
     public let originalScores: [Float]
     let model: Module
+    /// Each target layer's layout and its output as the model produced it (before any
+    /// reshaping into a map), for methods that feed a changed layer output back.
+    let layouts: [String: ActivationLayout]
+    let layerOutputs: [String: Tensor]
     let progress: ((CAMProgress) -> Void)?
     let methodName: String
 
@@ -86,15 +90,31 @@ public struct CAMContext {
         return Tensor(shape: [n, h, w], scalars: out)
     }
 
-    /// The target score of image `image` for each row of `model(batch)`, run without
-    /// recording; when `layer` and `output` are given, that layer's output is replaced.
-    public func scores(of batch: Tensor, forImage image: Int, replacing layer: String? = nil, with output: Tensor? = nil) -> [Float] {
-        var handle: HookHandle?
-        if let layer, let output, let module = model.module(named: layer) {
-            handle = module.replaceOutput { _ in output }
+    /// The target score of image `image` for each row of `model(batch)`, run without recording.
+    public func scores(of batch: Tensor, forImage image: Int) -> [Float] {
+        targetScores(model(batch), image: image)
+    }
+
+    /// The target score of image `image` with `layer`'s output replaced by each ablated copy:
+    /// only the layers after it run when the model can do that, else the whole model on
+    /// copies of the image.
+    public func scores(ofImage image: Int, layer: String, ablation: ChannelAblation) throws -> [Float] {
+        let single = row(input, image)
+        let layout = layouts[layer] ?? .spatial
+        if let model = model as? LayerSuffixRunning {
+            return targetScores(try model.logits(of: single, layer: layer, ablation: ablation), image: image)
         }
-        defer { handle?() }
-        let logits = model(batch)
+        let original = row(layerOutputs[layer]!, image)
+        let replaced = layout.layerOutput(fromSpatial: ablation.dense(), original: original)
+        let repeated = Tensor(shape: [ablation.count] + input.shape.dropFirst(),
+                              scalars: Array([[Float]](repeating: single.scalars, count: ablation.count).joined()))
+        guard let module = model.module(named: layer) else { throw UnknownLayerError(name: layer, validNames: []) }
+        let handle = module.replaceOutput { _ in replaced }
+        defer { handle() }
+        return targetScores(model(repeated), image: image)
+    }
+
+    private func targetScores(_ logits: Tensor, image: Int) -> [Float] {
         let classes = logits.shape[1]
         return (0..<logits.shape[0]).map { targets[image].score(logits.scalars[$0 * classes ..< ($0 + 1) * classes]) }
     }

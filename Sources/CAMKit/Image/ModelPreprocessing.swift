@@ -18,6 +18,10 @@ extension Preprocessing {
     /// centre crop 224), ImageNet mean/std. (The 384/512 checkpoints use `timm(inputSize:
     /// 384, cropPct: 1, squash: true)`.)
     public static let convNeXtV2 = timm(inputSize: 224, cropPct: 0.875)
+
+    /// The torchvision ImageNet evaluation recipe: shorter side 256, centre crop 224, bilinear.
+    public static let imagenet = Preprocessing(resizeShorterSide: 256, cropWidth: 224, cropHeight: 224, interpolation: .bilinear,
+                                               mean: imagenetMean, std: imagenetStd)
 }
 
 extension ConvNeXtV2Config {

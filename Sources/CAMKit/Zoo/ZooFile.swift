@@ -27,8 +27,9 @@ public struct ZooFile {
         let architecture: String
         let backbone: BackboneField?
         let weights: String
-        let labels: String
+        let labels: String?
         let preprocessing: PreprocessingField?
+        let layout: LayoutField?
         let attention: String?
         let default_layer: String?
         let licence: String?
@@ -79,6 +80,32 @@ public struct ZooFile {
         }
     }
 
+    /// How an ONNX model's token or channels-last layers are read, overriding detection:
+    /// `{"prefix_tokens": 1, "grid": [14, 14]}` or `{"channels_last": true}`.
+    struct LayoutField: Decodable {
+        let prefix_tokens: Int?
+        let grid: [Int]?
+        let channels_last: Bool?
+
+        func layout() throws -> ActivationLayout {
+            if channels_last == true {
+                guard prefix_tokens == nil, grid == nil else { throw LayoutFieldError("channels_last excludes prefix_tokens and grid") }
+                return .channelsLast
+            }
+            guard let grid, grid.count == 2, grid.allSatisfy({ (1...4096).contains($0) }) else {
+                throw LayoutFieldError("a token layout needs \"grid\": [height, width] of 1…4096 each")
+            }
+            let prefix = prefix_tokens ?? 0
+            guard (0...64).contains(prefix) else { throw LayoutFieldError("prefix_tokens must be 0…64, got \(prefix)") }
+            return .tokens(prefix: prefix, height: grid[0], width: grid[1])
+        }
+    }
+
+    struct LayoutFieldError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
     struct Document: Decodable { let models: [Entry] }
 
     /// Largest crop or resize a zoo file may ask for: a 4096 × 4096 input is already 200 MB
@@ -119,13 +146,24 @@ public struct ZooFile {
     private static func descriptor(_ entry: Entry, base: URL, file: URL) throws -> ModelDescriptor {
         func fail(_ reason: String) -> ZooFileError { ZooFileError(file: file, model: entry.name, reason: reason) }
         let weights = URL(fileURLWithPath: entry.weights, relativeTo: base).standardizedFileURL
-        let labelsURL = URL(fileURLWithPath: entry.labels, relativeTo: base).standardizedFileURL
-        let text: String
-        do { text = try BoundedRead.text(labelsURL, limit: 16 << 20) } catch {
-            throw fail("cannot read its labels file \(labelsURL.path) (\(error))")
+        let labelsURL = entry.labels.map { URL(fileURLWithPath: $0, relativeTo: base).standardizedFileURL }
+        let preprocessing = try entry.preprocessing.map { try parse($0, fail: fail) }
+        if entry.architecture == "onnx" {
+            let layout: ActivationLayout?
+            do { layout = try entry.layout?.layout() } catch { throw fail("layout: \(error)") }
+            do {
+                return try .onnx(name: entry.name, url: weights, labelsURL: labelsURL, preprocessing: preprocessing,
+                                 layout: layout, defaultLayer: entry.default_layer, licence: entry.licence ?? "unknown")
+            } catch let e as LabelListError {
+                throw fail(e.description)
+            }
         }
-        let labels = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !labels.isEmpty else { throw fail("its labels file \(labelsURL.path) is empty") }
+        guard entry.layout == nil else { throw fail("layout applies to ONNX models only") }
+        guard let labelsURL else { throw fail("missing \"labels\": a labels file, one class name per line") }
+        let labels: [String]
+        do { labels = try readLabelList(labelsURL) } catch let e as LabelListError {
+            throw fail(e.unreadable.map { "cannot read its labels file \(labelsURL.path) (\($0))" } ?? "its labels file \(labelsURL.path) is empty")
+        }
 
         let config = try entry.backbone.map { field -> ConvNeXtV2Config in
             switch field {
@@ -172,15 +210,33 @@ public struct ZooFile {
             architectureLayer = MobileNetV2.defaultLayer
         default:
             throw fail("unknown architecture '\(entry.architecture)'; architectures: convnextv2, seed-cnn, seed-cnn_mha, "
-                + "seed-hybrid, efficientnet-lite0, mobilenetv2-keras")
+                + "seed-hybrid, efficientnet-lite0, mobilenetv2-keras, onnx")
         }
-        let preprocessing: Preprocessing
-        switch entry.preprocessing {
-        case nil: preprocessing = defaultPreprocessing
-        case .named("convnextv2"): preprocessing = Preprocessing.convNeXtV2
-        case .named("imagenet"):
-            preprocessing = Preprocessing(resizeShorterSide: 256, cropWidth: 224, cropHeight: 224, interpolation: .bilinear,
-                                          mean: Preprocessing.imagenetMean, std: Preprocessing.imagenetStd)
+        let recipe = preprocessing ?? defaultPreprocessing
+        let defaultLayer = entry.default_layer ?? architectureLayer
+        let isKeras = entry.architecture == "mobilenetv2-keras"
+        let name = entry.name
+        return ModelDescriptor(
+            name: name, architecture: entry.architecture + (entry.backbone.map { " on \($0.text)" } ?? ""),
+            summary: "\(labels.count) classes, from \(file.lastPathComponent)", classes: labels.count,
+            licence: entry.licence ?? "unknown", defaultLayer: defaultLayer, weightsURL: weights,
+            fetchHint: "put the weights at \(weights.path) (named in \(file.path))",
+            structure: { (makeModel(), recipe) }
+        ) {
+            let model = makeModel()
+            let state = isKeras
+                ? try KerasHDF5.read(contentsOf: weights, nestedPrefixes: MobileNetV2.kerasPrefixes)
+                : try StateDict(contentsOf: weights)
+            try model.load(state)
+            return ExplainableModel(name: name, model: model, labels: labels, preprocessing: recipe, defaultLayer: defaultLayer)
+        }
+    }
+
+    /// A zoo file's preprocessing: a recipe's name or its numbers, checked.
+    private static func parse(_ field: PreprocessingField, fail: (String) -> ZooFileError) throws -> Preprocessing {
+        switch field {
+        case .named("convnextv2"): return Preprocessing.convNeXtV2
+        case .named("imagenet"): return Preprocessing.imagenet
         case .named(let other): throw fail("unknown preprocessing '\(other)'; use convnextv2, imagenet or an object")
         case .custom(let c):
             guard c.mean.count == 3, c.std.count == 3, c.std.allSatisfy({ $0 > 0 }) else {
@@ -193,25 +249,8 @@ public struct ZooFile {
                     throw fail("preprocessing \(field) is \(size); it must be between 1 and \(maxImageSide) pixels")
                 }
             }
-            preprocessing = Preprocessing(resizeShorterSide: c.resize_shorter_side, cropWidth: c.crop, cropHeight: c.crop,
-                                          interpolation: c.interpolation, mean: c.mean, std: c.std)
-        }
-        let defaultLayer = entry.default_layer ?? architectureLayer
-        let isKeras = entry.architecture == "mobilenetv2-keras"
-        let name = entry.name
-        return ModelDescriptor(
-            name: name, architecture: entry.architecture + (entry.backbone.map { " on \($0.text)" } ?? ""),
-            summary: "\(labels.count) classes, from \(file.lastPathComponent)", classes: labels.count,
-            licence: entry.licence ?? "unknown", defaultLayer: defaultLayer, weightsURL: weights,
-            fetchHint: "put the weights at \(weights.path) (named in \(file.path))",
-            structure: { (makeModel(), preprocessing) }
-        ) {
-            let model = makeModel()
-            let state = isKeras
-                ? try KerasHDF5.read(contentsOf: weights, nestedPrefixes: MobileNetV2.kerasPrefixes)
-                : try StateDict(contentsOf: weights)
-            try model.load(state)
-            return ExplainableModel(name: name, model: model, labels: labels, preprocessing: preprocessing, defaultLayer: defaultLayer)
+            return Preprocessing(resizeShorterSide: c.resize_shorter_side, cropWidth: c.crop, cropHeight: c.crop,
+                                 interpolation: c.interpolation, mean: c.mean, std: c.std)
         }
     }
 }

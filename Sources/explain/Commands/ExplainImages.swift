@@ -19,6 +19,8 @@ struct ExplainImages: ParsableCommand {
 
     @OptionGroup var selection: ModelSelection
 
+    @OptionGroup var file: ModelFileOption
+
     @OptionGroup var cam: CAMOptions
 
     @OptionGroup var decoding: DecodingOption
@@ -51,7 +53,7 @@ struct ExplainImages: ParsableCommand {
     func run() throws {
         let options = try cam.explainOptions()
         let renderFormat = RenderFormat(rawValue: format.lowercased())!
-        let loaded = try selection.load(checking: options)
+        let loaded = try selection.load(checking: options, file: try file.descriptor())
 
         let outFolder = URL(fileURLWithPath: out, isDirectory: true)
         try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)

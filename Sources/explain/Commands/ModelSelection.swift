@@ -21,9 +21,10 @@ struct ModelSelection: ParsableArguments {
 
     /// Loads the selected models and checks `options` against each before any photo is
     /// touched; models without weights are named on stderr with how to fetch them.
-    func load(checking options: ExplainOptions) throws -> [ExplainableModel] {
+    /// - Parameter file: a model file to run instead of the selection.
+    func load(checking options: ExplainOptions, file: ModelDescriptor? = nil) throws -> [ExplainableModel] {
         if let threads { ComputeThreads.count = threads }
-        let (available, missing) = try catalog.catalog().select(models)
+        let (available, missing) = try file.map { ([$0], []) } ?? catalog.catalog().select(models)
         for model in missing {
             printError("explain: \(model.name): no weights at \(model.weightsURL.path); \(model.fetchHint)")
         }
