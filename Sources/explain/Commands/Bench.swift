@@ -43,10 +43,10 @@ struct Bench: ParsableCommand {
         for variant in chosen {
             let model = SeedModel(variant, backbone: config)
             SeededWeights.fill(model)
-            let forward = time { _ = model(input) }
+            let forward = try timedRuns(repeats) { _ = model(input) }
             report(variant, "forward", forward)
             let capture = try LayerCapture(model: model, layers: [model.defaultTargetLayer])
-            let gradient = try timeThrowing {
+            let gradient = try timedRuns(repeats) {
                 try capture.run(model, input) { $0.oneHotSeed(classes: $0.argmaxRows()) }
             }
             report(variant, "forward+gradient", gradient)
@@ -63,10 +63,10 @@ struct Bench: ParsableCommand {
         let p = entry.preprocessing
         let input = SeededWeights.input(shape: [1, 3, p.cropHeight, p.cropWidth])
         if !json { print("model               measurement        median ms   min ms   peak RSS MiB") }
-        let forward = time { _ = model(input) }
+        let forward = try timedRuns(repeats) { _ = model(input) }
         reportZoo(entry, "forward", forward)
         let capture = try LayerCapture(model: model, layers: [model.defaultTargetLayer])
-        let gradient = try timeThrowing {
+        let gradient = try timedRuns(repeats) {
             try capture.run(model, input) { $0.oneHotSeed(classes: $0.argmaxRows()) }
         }
         reportZoo(entry, "forward+gradient", gradient)
@@ -83,19 +83,6 @@ struct Bench: ParsableCommand {
             print(entry.name.padding(toLength: 20, withPad: " ", startingAt: 0)
                 + what.padding(toLength: 19, withPad: " ", startingAt: 0)
                 + String(format: "%9.1f %8.1f %14.1f", median, minimum, rss))
-        }
-    }
-
-    private func time(_ body: () -> Void) -> [Double] {
-        (try? timeThrowing(body)) ?? []
-    }
-
-    private func timeThrowing(_ body: () throws -> Void) throws -> [Double] {
-        for _ in 0..<2 { try body() }
-        return try (0..<repeats).map { _ in
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         }
     }
 
