@@ -27,7 +27,8 @@ extension GraphModel {
                 "no global pooling before the classifier, so there is no default layer: name one (`explain layers` lists them)")
         }
         let name = graph.names[value]
-        let candidates = layers.filter { graph.value(named: $0.value) == value }
+        // The outermost module that hands the value on (`layer4`, not `layer4.1.act2`), else the value's name.
+        let candidates = layers.filter { $0.isModulePath && graph.value(named: $0.value) == value }
         let defaultLayer = candidates.min { ($0.name.count, $0.name) < ($1.name.count, $1.name) }?.name ?? name
         return try GraphModel(source: source, inputShape: shape, layers: layers, defaultLayer: defaultLayer)
     }
