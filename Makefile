@@ -95,7 +95,7 @@ gallery-memory:
 
 ## Runs one libFuzzer target (ASan) for SECONDS: `make fuzz FUZZER=fuzz-unpickler SECONDS=600`.
 ## Fuzzers: fuzz-image fuzz-safetensors fuzz-torch-checkpoint fuzz-unpickler fuzz-keras-hdf5
-## fuzz-zoo-file fuzz-labels-csv. Not part of `make test`; see docs/FUZZING.md.
+## fuzz-zoo-file fuzz-labels-csv fuzz-onnx. Not part of `make test`; see docs/FUZZING.md.
 FUZZER ?= fuzz-safetensors
 SECONDS ?= 60
 fuzz: deps

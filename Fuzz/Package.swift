@@ -6,12 +6,16 @@ import PackageDescription
 /// and run them (docs/FUZZING.md).
 let fuzzers = [
     "fuzz-image", "fuzz-safetensors", "fuzz-torch-checkpoint", "fuzz-unpickler",
-    "fuzz-keras-hdf5", "fuzz-keras-layout", "fuzz-zoo-file", "fuzz-labels-csv",
+    "fuzz-keras-hdf5", "fuzz-keras-layout", "fuzz-zoo-file", "fuzz-labels-csv", "fuzz-onnx",
 ]
 
 let package = Package(
     name: "CAMKitFuzz",
-    dependencies: [.package(name: "CAMKit", path: "..")],
+    dependencies: [
+        .package(name: "CAMKit", path: ".."),
+        // fuzz-onnx builds its seed models from the generated ONNX messages.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
     targets: [
         .systemLibrary(name: "CLibFuzzer"),
         .systemLibrary(name: "CFuzzHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
@@ -29,7 +33,8 @@ let package = Package(
         .executableTarget(
             name: name,
             dependencies: ["FuzzSupport", .product(name: "CAMKit", package: "CAMKit")]
-                + (name.hasPrefix("fuzz-keras") ? ["KerasFuzzing", "CFuzzHDF5"] : []),
+                + (name.hasPrefix("fuzz-keras") ? ["KerasFuzzing", "CFuzzHDF5"] : [])
+                + (name == "fuzz-onnx" ? [.product(name: "SwiftProtobuf", package: "swift-protobuf")] : []),
             swiftSettings: [.swiftLanguageMode(.v5)]
         )
     }

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 
 FUZZERS=(fuzz-image fuzz-safetensors fuzz-torch-checkpoint fuzz-unpickler fuzz-keras-hdf5 fuzz-keras-layout
-         fuzz-zoo-file fuzz-labels-csv)
+         fuzz-zoo-file fuzz-labels-csv fuzz-onnx)
 WORK=.build-fuzz
 BIN="$WORK/debug"
 
@@ -30,6 +30,7 @@ max_len() {
         fuzz-keras-hdf5) echo 32768 ;;
         fuzz-keras-layout) echo 512 ;;
         fuzz-zoo-file | fuzz-labels-csv) echo 4096 ;;
+        fuzz-onnx) echo 8192 ;;
     esac
 }
 
@@ -41,6 +42,7 @@ dictionary() {
         fuzz-torch-checkpoint | fuzz-unpickler) echo Fuzz/dicts/pickle.dict ;;
         fuzz-keras-hdf5) echo Fuzz/dicts/hdf5.dict ;;
         fuzz-labels-csv) echo Fuzz/dicts/csv.dict ;;
+        fuzz-onnx) echo Fuzz/dicts/onnx.dict ;;
     esac
 }
 
@@ -50,7 +52,7 @@ dictionary() {
 # Their memory growth is still caught by -rss_limit_mb and -malloc_limit_mb.
 leak_detection() {
     case "$1" in
-        fuzz-torch-checkpoint | fuzz-keras-hdf5 | fuzz-keras-layout | fuzz-zoo-file) echo 0 ;;
+        fuzz-torch-checkpoint | fuzz-keras-hdf5 | fuzz-keras-layout | fuzz-zoo-file | fuzz-onnx) echo 0 ;;
         *) echo 1 ;;
     esac
 }
@@ -80,6 +82,8 @@ make_seeds() {
         fuzz-keras-layout) ;;  # its inputs are choices, not files: it starts from nothing
         fuzz-zoo-file) files=(Fuzz/seeds/fuzz-zoo-file/*) ;;
         fuzz-labels-csv) files=(Fuzz/seeds/fuzz-labels-csv/*) ;;
+        # Built from the generated messages; LeakSanitizer would count the seed writer's globals.
+        fuzz-onnx) ASAN_OPTIONS=detect_leaks=0 "$BIN/fuzz-onnx" --write-seeds "$dir" ;;
     esac
     for f in "${files[@]}"; do
         [ -f "$f" ] && [ "$(stat -c %s "$f")" -le "$limit" ] && cp "$f" "$dir/"

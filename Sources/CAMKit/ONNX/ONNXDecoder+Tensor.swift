@@ -36,7 +36,7 @@ extension ONNXDecoder {
             }
             values = try decode(proto.rawData, encoding, count: count, label: label)
         case .external:
-            let data = try externalData.bytes(proto.externalData, byteCount: storedBytes, of: described)
+            let data = try externalData.bytes(proto.externalData, byteCount: storedBytes, of: label)
             values = try decode(data, encoding, count: count, label: label)
         case let .typed(field):
             values = try decodeTyped(proto, field, encoding, count: count, described: described, label: label)
