@@ -13,7 +13,7 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures bench-real load-test gallery-memory fuzz fuzz-smoke
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures onnx-models bench-real bench-onnx load-test gallery-memory fuzz fuzz-smoke
 
 ## The README's first command: everything needed, then every model on IMAGE.
 IMAGE ?= Fixtures/images/photo.png
@@ -63,6 +63,7 @@ fixtures:
 	$(PYTHON) scripts/reference/make_malicious_checkpoints.py
 	$(PYTHON) scripts/reference/make_image_fixtures.py
 	$(PYTHON) scripts/reference/make_keras_fixtures.py
+	$(PYTHON) scripts/reference/make_onnx_fixtures.py
 
 ## Downloads the pretrained weights (EfficientNet-Lite0, MobileNetV2 dogs-19) into
 ## CAMKIT_MODELS (default ~/.cache/camkit/models), checking their SHA-256; skips what is there.
@@ -74,9 +75,20 @@ models:
 real-fixtures:
 	$(PYTHON) scripts/reference/make_real_model_fixtures.py
 
+## Exports the real EfficientNet-Lite0 to ONNX (both torch exporters) into CAMKIT_MODELS, not committed
+## (needs `make venv models`; the ONNX-vs-native test skips without it).
+onnx-models:
+	$(PYTHON) scripts/reference/export_efficientnet_lite0_onnx.py
+
 ## Forward and Grad-CAM timings of the real models, reference frameworks and Swift.
 bench-real:
 	$(PYTHON) scripts/reference/bench_real_models.py --swift
+
+## Imported ResNet-50 and ViT-B/16 (seeded weights, 224) against torch, pytorch-grad-cam and onnxruntime,
+## in the same run (needs `make venv`; the Swift columns need `explain bench-onnx`).
+bench-onnx:
+	swift build -c release --product explain || echo "bench-onnx: explain not built; timing the Python side only"
+	$(PYTHON) scripts/reference/bench_onnx.py --swift .build/release/explain
 
 ## Load test of `explain serve` on loopback with wrk: valid images at 4 and 16 connections,
 ## then mixed valid, malformed and oversized requests (about 2 minutes; see scripts/load_test.sh).

@@ -591,6 +591,13 @@ REMARKS_DYNAMO = [
     "`pkg.torch.onnx.stack_trace` (removed from these fixtures). A module's output is the output of the "
     "last node (graph order) whose name_scopes contain its path. Graph inputs/outputs carry "
     "`pkg.torch.export.graph_signature.*` metadata. Model-level metadata_props are empty.",
+    "Seen in the real EfficientNet-Lite0 export (export_efficientnet_lite0_onnx.py, not committed): the graph "
+    "input is named `inputs` (that forward's argument); a module called twice (its `_swish` ReLU6, stem and "
+    "head) has the same name_scopes `['', '_swish', 'hardtanh_<n>']` at every call, so the module path alone "
+    "is ambiguous (the native `_head_act` is the last one, node `n4_33`); ModuleList children appear without "
+    "the list's own level (`['', '_blocks.0', '_blocks.0._bn1', ...]`, no `_blocks`); ReLU6 is `Clip` with "
+    "min/max as scalar initializers; ZeroPad2d + Conv is folded into one Conv with asymmetric pads "
+    "(`[0, 0, 1, 1]`, `[1, 1, 2, 2]`), so no Pad is left.",
 ]
 REMARKS_TORCHSCRIPT = [
     "Opset 20 (the default of torch 2.15's TorchScript exporter too), IR version 9. Graph input `input.1`, "
@@ -624,6 +631,13 @@ REMARKS_TORCHSCRIPT = [
     "`layer4.0.act2`, `/stages/stages.3/blocks/blocks.0/Add` -> `stages.3.blocks.0`, `/s4/b1/act3/Relu` -> "
     "`s4.b1.act3`, `/blocks/blocks.1/norm1/LayerNormalization` -> `blocks.1.norm1`. A module's output is "
     "the output of the last node (graph order) under its scope. No node metadata at all.",
+    "Seen in the real EfficientNet-Lite0 export (not committed): a module called twice gets a numbered scope "
+    "at its second call, `/_swish/Clip` then `/_swish_1/Clip` (the native `_head_act`): `_swish_1` is not a "
+    "module name, so strip a `_<n>` suffix that does not name a child; ModuleList children are one scope "
+    "`/_blocks.0/...`; ZeroPad2d stays a `Pad` whose pads are computed by a Constant -> ConstantOfShape -> "
+    "Concat -> Reshape([-1, 2]) -> Slice(starts -1, ends -9223372036854775807, step -1) -> Transpose -> "
+    "Reshape -> Cast chain (F.pad's pad-order reversal), the pad value a third input; "
+    "ReLU6 is `Clip` with min/max from `Constant` nodes.",
 ]
 
 
