@@ -12,7 +12,7 @@ final class ONNXParityTests: XCTestCase {
             let name: String
             let family: String
             let exporter: String
-            let onnx: String
+            let onnx_files: [String]
             let file: String
             let input_key: String
             let logits_key: String
@@ -24,10 +24,17 @@ final class ONNXParityTests: XCTestCase {
             let default_layer: Bool
             let target: Target
             let tolerance: Tolerance
+            let float64_drift: Drift?
+            let notes: [String]
+        }
+        /// How far the reference itself moves when recomputed in float64.
+        struct Drift: Decodable {
+            let cam: Float
+            let lowres: Float
         }
         struct Layout: Decodable {
             let kind: String
-            let prefix: Int?
+            let prefix_tokens: Int?
             let grid: [Int]?
         }
         struct Target: Decodable {
@@ -59,7 +66,7 @@ final class ONNXParityTests: XCTestCase {
     }
 
     func run(_ c: Manifest.Case) throws -> [String] {
-        let model = try Self.model(c.onnx)
+        let model = try Self.model(c.onnx_files[0])
         let expected = try Safetensors.read(contentsOf: fixtureURL("onnx/\(c.file)"))
         let input = try XCTUnwrap(expected[c.input_key])
         var failures: [String] = []
@@ -68,7 +75,7 @@ final class ONNXParityTests: XCTestCase {
             failures.append("default layer \(model.defaultTargetLayer) is not \(c.layer)")
         }
         let expectedLayout: ActivationLayout = switch c.layout.kind {
-        case "tokens": .tokens(prefix: c.layout.prefix ?? 0, height: c.layout.grid?[0] ?? 0, width: c.layout.grid?[1] ?? 0)
+        case "tokens": .tokens(prefix: c.layout.prefix_tokens ?? 0, height: c.layout.grid?[0] ?? 0, width: c.layout.grid?[1] ?? 0)
         case "channels_last": .channelsLast
         default: .spatial
         }
@@ -80,16 +87,20 @@ final class ONNXParityTests: XCTestCase {
         let scale = logits.scalars.map(abs).max() ?? 1
         let logitDiff = zip(result.logits.scalars, logits.scalars).map { abs($0 - $1) }.max() ?? .infinity
         if !(logitDiff <= c.tolerance.logits_rel * max(scale, 1)) { failures.append("logits: max |diff| \(logitDiff) (scale \(scale))") }
-        func compare(_ actual: Tensor?, _ key: String) {
+        // A nearly cancelling map (flagged rounding-sensitive) is as uncertain in torch's float32
+        // as its float64 drift says; ours is held to a few times that, else to the 1e-3.
+        let sensitive = c.notes.contains { $0.hasPrefix("rounding-sensitive") }
+        func tolerance(_ drift: Float?) -> Float { max(c.tolerance.maps_abs, sensitive ? 3 * (drift ?? 0) : 0) }
+        func compare(_ actual: Tensor?, _ key: String, _ limit: Float) {
             guard let actual, let reference = expected[key], actual.count == reference.count else {
                 failures.append("\(key): shape \(actual?.shape ?? []) vs \(expected[key]?.shape ?? [])")
                 return
             }
             let diff = zip(actual.scalars, reference.scalars).map { abs($0 - $1) }.max() ?? 0
-            if !(diff <= c.tolerance.maps_abs) { failures.append("\(key): max |diff| \(diff)") }
+            if !(diff <= limit) { failures.append("\(key): max |diff| \(diff) > \(limit)") }
         }
-        compare(result.maps(target: 0), c.cam_key)
-        compare(result.lowResolutionMaps(layer: c.layer, target: 0), c.lowres_key)
+        compare(result.maps(target: 0), c.cam_key, tolerance(c.float64_drift?.cam))
+        compare(result.lowResolutionMaps(layer: c.layer, target: 0), c.lowres_key, tolerance(c.float64_drift?.lowres))
         return failures.map { "\(c.name): \($0)" }
     }
 

@@ -121,8 +121,34 @@ enum ONNXLayerNaming {
             return .spatial
         }
         guard s.count == 4 else { return .spatial }
-        let touching = graph.nodes.filter { $0.output == v || $0.inputs.first == v }
-        return touching.contains { $0.op.isLastAxisNorm(rank: 4) || $0.op == .linear } ? .channelsLast : .spatial
+        let consumers = graph.nodes.filter { $0.inputs.first == v }
+        if consumers.contains(where: { $0.op.mixesLastAxis(rank: 4) }) { return .channelsLast }
+        return lastAxisComesFromFeatures(v, in: graph) ? .channelsLast : .spatial
+    }
+
+    /// Whether the last axis of `v` was made by a linear layer or a last-axis norm, looking back
+    /// through elementwise ops and reshapes that keep that axis (a Swin block ends with a residual
+    /// add of its MLP, then a reshape back to (N, h, w, C)).
+    private static func lastAxisComesFromFeatures(_ v: Int, in graph: Graph) -> Bool {
+        let producers = graph.producers
+        var frontier = [v]
+        for _ in 0..<8 {
+            var next: [Int] = []
+            for value in frontier {
+                guard let p = producers[value] else { continue }
+                let node = graph.nodes[p]
+                if node.op.mixesLastAxis(rank: graph.shapes[node.inputs[0]].count) { return true }
+                switch node.op {
+                case .unary, .binary, .scale, .identity, .reshape:
+                    next += node.inputs.filter { graph.constants[$0] == nil && graph.shapes[$0].last == graph.shapes[value].last }
+                default:
+                    continue
+                }
+            }
+            if next.isEmpty { return false }
+            frontier = next
+        }
+        return false
     }
 
     /// The grid of a patch embedding (a convolution whose stride equals its kernel), if any.
@@ -139,8 +165,12 @@ enum ONNXLayerNaming {
 }
 
 extension GraphOp {
-    func isLastAxisNorm(rank: Int) -> Bool {
-        if case .layerNorm(let axis, _) = self { return axis == rank - 1 }
-        return false
+    /// A LayerNorm over the last axis, or a product along it: what transformers do to features.
+    func mixesLastAxis(rank: Int) -> Bool {
+        switch self {
+        case .layerNorm(let axis, _): return axis == rank - 1
+        case .linear, .matmul: return true
+        default: return false
+        }
     }
 }
