@@ -110,7 +110,7 @@ extension GraphOp {
             }
             return Array(x[..<axis]) + indicesShape + Array(x[(axis + 1)...])
         case .expand(let target):
-            guard let out = broadcastShape(x, target), out == target else {
+            guard checkedElementCount(target) != nil, let out = broadcastShape(x, target), out == target else {
                 throw GraphShapeError("cannot expand \(x) to \(target)")
             }
             return out
@@ -139,10 +139,26 @@ private func matmulShape(_ a: [Int], _ b: [Int]) throws -> [Int] {
     return batch + (a.count == 1 ? [] : [a2[a2.count - 2]]) + (b.count == 1 ? [] : [b2[b2.count - 1]])
 }
 
+/// The element count of `shape`, or nil when it overflows or passes `limit`: shapes from a
+/// file are checked with this before anything multiplies them.
+public func checkedElementCount(_ shape: [Int], limit: Int = Int.max) -> Int? {
+    var count = 1
+    for d in shape {
+        guard d >= 0 else { return nil }
+        let (product, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow, product <= limit else { return nil }
+        count = product
+    }
+    return count
+}
+
 private func reshapeShape(_ x: [Int], _ target: [Int]) throws -> [Int] {
     var out = GraphOp.resolvedReshape(target, of: x)
     let unknown = out.indices.filter { out[$0] == -1 }
-    guard unknown.count <= 1, out.allSatisfy({ $0 >= -1 }) else { throw GraphShapeError("reshape of \(x) to \(target)") }
+    guard unknown.count <= 1, out.allSatisfy({ $0 >= -1 }),
+          checkedElementCount(out.filter { $0 != -1 }, limit: 1 << 40) != nil else {
+        throw GraphShapeError("reshape of \(x) to \(target)")
+    }
     if let i = unknown.first {
         let known = out.enumerated().filter { $0.offset != i }.map(\.element).product
         guard known > 0, x.product % known == 0 else { throw GraphShapeError("cannot reshape \(x) to \(target)") }
@@ -155,7 +171,8 @@ private func reshapeShape(_ x: [Int], _ target: [Int]) throws -> [Int] {
 extension Conv2dAttributes {
     func outputShape(input x: [Int], weight w: [Int], bias: [Int]?) throws -> [Int] {
         guard x.count == 4, w.count == 4 else { throw GraphShapeError("convolution of \(x) with weight \(w): both must be 4-D") }
-        guard groups >= 1, x[1] % groups == 0, w[0] % groups == 0, w[1] * groups == x[1] else {
+        guard groups >= 1, x[1] % groups == 0, w[0] % groups == 0,
+              w[1].multipliedReportingOverflow(by: groups) == (x[1], false) else {
             throw GraphShapeError("convolution input \(x) has \(x[1]) channels, weight \(w) with \(groups) groups expects \(w[1] * groups)")
         }
         if let bias, bias != [w[0]] { throw GraphShapeError("convolution bias \(bias) does not fit weight \(w)") }

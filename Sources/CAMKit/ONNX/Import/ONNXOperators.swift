@@ -12,6 +12,12 @@ extension ONNXSpecializer {
         "Equal", "Range", "Size", "Less", "Greater", "Not", "And", "Or", "Max", "Min", "Floor", "Ceil", "Mod", "ReduceProd",
     ]
 
+    /// Pads beyond this are refused: no model pads by a million pixels, and sums of larger
+    /// numbers from a file could overflow.
+    static let maxPad = 1 << 20
+    /// Kernels, strides and dilations beyond this are refused for the same reason.
+    static let maxWindow = 1 << 16
+
     /// The operators that work only on values known before the model runs.
     static let shapeOnlyOperators: Set<String> = [
         "Equal", "Range", "Size", "Less", "Greater", "Not", "And", "Or", "Max", "Min", "Floor", "Ceil", "Mod", "ReduceProd",
@@ -211,8 +217,8 @@ extension ONNXSpecializer {
         guard kernel == Array(weight[2...]) else { throw error("kernel_shape \(kernel) differs from the weight \(weight)") }
         let strides = try ints(node, "strides") ?? [1, 1]
         let dilations = try ints(node, "dilations") ?? [1, 1]
-        guard strides.count == 2, dilations.count == 2, strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }) else {
-            throw error("strides \(strides) and dilations \(dilations) must be two positive numbers")
+        guard strides.count == 2, dilations.count == 2, (strides + dilations).allSatisfy({ (1...Self.maxWindow).contains($0) }) else {
+            throw error("strides \(strides) and dilations \(dilations) must be two numbers in 1…\(Self.maxWindow)")
         }
         let padding = try pads(node, input: Array(input[2...]), kernel: kernel, strides: strides, dilations: dilations)
         return Conv2dAttributes(stride: (strides[0], strides[1]), padding: padding, dilation: (dilations[0], dilations[1]),
@@ -221,13 +227,13 @@ extension ONNXSpecializer {
 
     private func poolAttributes(_ node: ONNXNode, input: [Int]) throws -> PoolAttributes {
         guard input.count == 4 else { throw error("only 2-D pooling is supported (input \(input))") }
-        guard let kernel = try ints(node, "kernel_shape"), kernel.count == 2, kernel.allSatisfy({ $0 >= 1 }) else {
-            throw error("kernel_shape must be two positive numbers")
+        guard let kernel = try ints(node, "kernel_shape"), kernel.count == 2, kernel.allSatisfy({ (1...Self.maxWindow).contains($0) }) else {
+            throw error("kernel_shape must be two numbers in 1…\(Self.maxWindow)")
         }
         let strides = try ints(node, "strides") ?? [1, 1]
         let dilations = try ints(node, "dilations") ?? [1, 1]
-        guard strides.count == 2, dilations.count == 2, strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }) else {
-            throw error("strides \(strides) and dilations \(dilations) must be two positive numbers")
+        guard strides.count == 2, dilations.count == 2, (strides + dilations).allSatisfy({ (1...Self.maxWindow).contains($0) }) else {
+            throw error("strides \(strides) and dilations \(dilations) must be two numbers in 1…\(Self.maxWindow)")
         }
         if node.opType == "MaxPool", try int(node, "storage_order", 0) != 0 { throw error("MaxPool storage_order 1 is not supported") }
         let padding = try pads(node, input: Array(input[2...]), kernel: kernel, strides: strides, dilations: dilations)
@@ -241,7 +247,9 @@ extension ONNXSpecializer {
         switch auto {
         case "NOTSET":
             let p = try ints(node, "pads") ?? [0, 0, 0, 0]
-            guard p.count == 4, p.allSatisfy({ $0 >= 0 }) else { throw error("pads \(p) must be four numbers ≥ 0") }
+            guard p.count == 4, p.allSatisfy({ (0...Self.maxPad).contains($0) }) else {
+                throw error("pads \(p) must be four numbers in 0…\(Self.maxPad)")
+            }
             return Padding2D(top: p[0], bottom: p[2], left: p[1], right: p[3])
         case "VALID":
             return .symmetric(0)
@@ -299,7 +307,9 @@ extension ONNXSpecializer {
         guard pads.count == 2 * axes.count else { throw error("pads \(pads) does not give a start and an end for each of \(axes.count) axes") }
         var before = [Int](repeating: 0, count: rank), after = before
         for (i, axis) in axes.enumerated() { (before[axis], after[axis]) = (pads[i], pads[i + axes.count]) }
-        guard before.allSatisfy({ $0 >= 0 }), after.allSatisfy({ $0 >= 0 }) else { throw error("negative pads \(pads) are not supported") }
+        guard (before + after).allSatisfy({ (0...Self.maxPad).contains($0) }) else {
+            throw error("pads \(pads) must be between 0 and \(Self.maxPad) (negative pads crop, which is not supported)")
+        }
         let mode: PadMode
         switch try string(node, "mode", "constant") {
         case "constant":
@@ -344,7 +354,7 @@ extension ONNXSpecializer {
             let chunk = (s[axis] + count - 1) / count
             return (0..<count).map { min(chunk, max(0, s[axis] - $0 * chunk)) }
         }()
-        guard parts.count == count, parts.reduce(0, +) == s[axis], parts.allSatisfy({ $0 >= 0 }) else {
+        guard parts.count == count, parts.allSatisfy({ (0...s[axis]).contains($0) }), parts.reduce(0, +) == s[axis] else {
             throw error("split sizes \(parts) do not add up to \(s[axis]) along axis \(axis) in \(count) outputs")
         }
         var start = 0

@@ -19,6 +19,9 @@ struct ONNXSpecializer {
     private var constants: [Int: Tensor] = [:]
     private var constantSlots: [String: Int] = [:]
     private var nodes: [Graph.Node] = []
+    /// The largest value a graph may make (1 GiB of floats): a file asking for more is refused
+    /// before any allocation.
+    static let maxValueElements = 1 << 28
     /// The node being translated, for errors.
     private(set) var current: ONNXNode?
 
@@ -130,6 +133,9 @@ struct ONNXSpecializer {
         let outShape: [Int]
         do { outShape = try op.outputShape(inputShapes) } catch let e as GraphShapeError {
             throw error("\(e.reason) (input shapes \(inputShapes.map { "\($0)" }.joined(separator: ", ")))")
+        }
+        guard checkedElementCount(outShape, limit: Self.maxValueElements) != nil else {
+            throw error("the output \(outShape) would hold more than \(Self.maxValueElements) elements")
         }
         let tensors = inputs.compactMap { operand -> Tensor? in
             if case .constant(let c, _) = operand { return c.tensor }
