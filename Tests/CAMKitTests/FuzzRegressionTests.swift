@@ -40,6 +40,19 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// An empty tensor whose other dims multiply past `Int.max` (dims [0, 2^40, 2^40]): it
+    /// passed as 0 elements, and the fuzzer's `dims.reduce(1, *)`, as any importer's, would trap.
+    func testONNX() throws {
+        let files = try inputs("fuzz-onnx")
+        XCTAssertEqual(files.map(\.lastPathComponent), ["empty_tensor_dims_overflow.onnx"])
+        for file in files {
+            XCTAssertThrowsError(try ONNXModel.load(contentsOf: file), file.lastPathComponent) { error in
+                guard let error = error as? ONNXError else { return XCTFail("\(file.lastPathComponent): \(error)") }
+                XCTAssert(error.description.contains(file.path) && error.description.contains("more than the limit"), error.description)
+            }
+        }
+    }
+
     /// Datasets that declare more than they store: a shape whose element count overflows, and
     /// one of 2^30 elements never written (libhdf5 would hand back fill values, 4 GB of them).
     func testKerasHDF5() throws {
