@@ -26,6 +26,10 @@ final class ONNXImportTests: XCTestCase {
         assertRefused("conv_channels_mismatch.onnx", "/conv/Conv", "3 channels", "expects 4")
     }
 
+    func testValuesTooLargeToMakeAreRefusedBeforeAnyAllocation() {
+        assertRefused("huge_expand.onnx", "/grow/Expand", "would hold more than")
+    }
+
     func testAModelWhoseOutputIsNotClassScoresIsRefused() {
         assertRefused("output_not_classes.onnx", "[1, 6, 8, 8]", "a classifier outputs (N, classes)")
     }

@@ -66,6 +66,10 @@ def main():
 
     cases["opset_too_old"] = classifier(body, inits, opset=11)
 
+    huge = [helper.make_node("Expand", ["x", "big"], ["xe"], name="/grow/Expand")] + body
+    huge[1] = helper.make_node("Conv", ["xe", "conv.weight", "conv.bias"], ["c"], name="/conv/Conv", pads=[1, 1, 1, 1])
+    cases["huge_expand"] = classifier(huge, inits + [numpy_helper.from_array(np.array([1 << 22, 3, 8, 8], np.int64), "big")])
+
     for name, model in cases.items():
         onnx.save(model, OUT / f"{name}.onnx")
     (OUT / "labels3.txt").write_text("a\nb\nc\n")
