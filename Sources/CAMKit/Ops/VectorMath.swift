@@ -126,22 +126,51 @@ func parallelVectorRanges(_ count: Int, _ body: (_ start: Int, _ end: Int) -> Vo
     }
 }
 
+/// A pointwise function with parameters (clip bounds, a slope), passed as a value: generic
+/// specialisation inlines it as it does the static kernels.
+protocol UnaryVectorMap {
+    func callAsFunction(_ x: FloatVector) -> FloatVector
+}
+
+/// A pointwise function of two vectors with parameters.
+protocol BinaryVectorMap {
+    func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector
+}
+
+private struct StaticUnaryMap<K: UnaryVectorKernel>: UnaryVectorMap {
+    @inline(__always) func callAsFunction(_ x: FloatVector) -> FloatVector { K.apply(x) }
+}
+
+private struct StaticBinaryMap<K: BinaryVectorKernel>: BinaryVectorMap {
+    @inline(__always) func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector { K.apply(a, b) }
+}
+
 /// `K.apply` on every element of `x`, over both cores when it is large.
 func mapElements<K: UnaryVectorKernel>(_ x: Tensor, _: K.Type) -> Tensor {
+    mapElements(x, StaticUnaryMap<K>())
+}
+
+/// `K.apply` on every pair of elements of two same-shaped tensors.
+func mapElements<K: BinaryVectorKernel>(_ a: Tensor, _ b: Tensor, _: K.Type) -> Tensor {
+    mapElements(a, b, StaticBinaryMap<K>())
+}
+
+/// `f` on every element of `x`, over both cores when it is large.
+func mapElements<F: UnaryVectorMap>(_ x: Tensor, _ f: F) -> Tensor {
     Tensor(shape: x.shape) { out in
         guard let dst = out.baseAddress else { return }
         x.withScalars { src in
             parallelVectorRanges(out.count) { start, end in
                 var i = start
-                while i + vectorWidth <= end { dst.storeVector(K.apply(src.loadVector(i)), i); i += vectorWidth }
-                if i < end { storePartial(K.apply(loadPartial(src + i, end - i)), dst + i, end - i) }
+                while i + vectorWidth <= end { dst.storeVector(f(src.loadVector(i)), i); i += vectorWidth }
+                if i < end { storePartial(f(loadPartial(src + i, end - i)), dst + i, end - i) }
             }
         }
     }
 }
 
-/// `K.apply` on every pair of elements of two same-shaped tensors.
-func mapElements<K: BinaryVectorKernel>(_ a: Tensor, _ b: Tensor, _: K.Type) -> Tensor {
+/// `f` on every pair of elements of two same-shaped tensors.
+func mapElements<F: BinaryVectorMap>(_ a: Tensor, _ b: Tensor, _ f: F) -> Tensor {
     precondition(a.shape == b.shape, "elementwise shapes \(a.shape) and \(b.shape) differ")
     return Tensor(shape: a.shape) { out in
         guard let dst = out.baseAddress else { return }
@@ -149,13 +178,30 @@ func mapElements<K: BinaryVectorKernel>(_ a: Tensor, _ b: Tensor, _: K.Type) -> 
             parallelVectorRanges(out.count) { start, end in
                 var i = start
                 while i + vectorWidth <= end {
-                    dst.storeVector(K.apply(pa.loadVector(i), pb.loadVector(i)), i)
+                    dst.storeVector(f(pa.loadVector(i), pb.loadVector(i)), i)
                     i += vectorWidth
                 }
                 if i < end {
-                    storePartial(K.apply(loadPartial(pa + i, end - i), loadPartial(pb + i, end - i)), dst + i, end - i)
+                    storePartial(f(loadPartial(pa + i, end - i), loadPartial(pb + i, end - i)), dst + i, end - i)
                 }
             }
         } }
     }
+}
+
+/// `f` on every element of `x`, recorded as op `name` with the gradient `derivative(g, v)`,
+/// where v is x, or the output when `fromOutput` (for functions whose derivative is cheapest
+/// from their value: sigmoid, tanh, exp). The output is saved detached: saving the tensor
+/// itself would keep it, and the graph behind it, alive through its own backward.
+func recordedMap<F: UnaryVectorMap, D: BinaryVectorMap>(_ x: Tensor, _ name: String, _ f: F, derivative: D,
+                                                        fromOutput: Bool = false) -> Tensor {
+    let out = mapElements(x, f)
+    let saved = fromOutput ? out.detached() : x
+    return Tensor.record(out, op: name, inputs: [x]) { g, _ in [mapElements(g, saved, derivative)] }
+}
+
+/// `recordedMap` with static kernels.
+func recordedMap<K: UnaryVectorKernel, D: BinaryVectorKernel>(_ x: Tensor, _ name: String, _: K.Type, derivative: D.Type,
+                                                              fromOutput: Bool = false) -> Tensor {
+    recordedMap(x, name, StaticUnaryMap<K>(), derivative: StaticBinaryMap<D>(), fromOutput: fromOutput)
 }
