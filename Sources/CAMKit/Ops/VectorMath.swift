@@ -31,9 +31,11 @@ extension UnsafeMutablePointer where Pointee == Float {
     for i in 0..<n { p[i] = v[i] }
 }
 
-/// min(max(x, lower), upper) as vector compares and selects (`SIMD.clamped` goes lane by lane).
+/// min(max(x, lower), upper) as vector compares and selects (`SIMD.clamped` goes lane by lane):
+/// NaN stays NaN, and a lower bound above the upper one gives the upper one.
 @inline(__always) func clamp(_ x: FloatVector, _ lower: Float, _ upper: Float) -> FloatVector {
-    x.replacing(with: lower, where: x .< lower).replacing(with: upper, where: x .> upper)
+    let raised = x.replacing(with: lower, where: x .< lower)
+    return raised.replacing(with: upper, where: raised .> upper)
 }
 
 /// exp, Cephes' single-precision polynomial with a two-constant ln 2 reduction (about 1 ulp).
@@ -69,6 +71,23 @@ extension UnsafeMutablePointer where Pointee == Float {
     r = r * t + 0.254_829_592
     let y = 1 - vexp(-(x * x)) * r * t
     return unsafeBitCast(unsafeBitCast(y, to: SIMD16<UInt32>.self) | sign, to: FloatVector.self)
+}
+
+/// tanh within 3 ulp, as Cephes' tanhf: an odd polynomial below |x| = 0.625, where
+/// 1 - 2 / (exp(2|x|) + 1) would cancel, that formula (sign restored) above. NaN stays NaN.
+@inline(__always) func vtanh(_ x: FloatVector) -> FloatVector {
+    let bits = unsafeBitCast(x, to: SIMD16<UInt32>.self)
+    let sign = bits & 0x8000_0000
+    let a = unsafeBitCast(bits & 0x7FFF_FFFF, to: FloatVector.self)
+    let z = x * x
+    var p = z * -5.704_988_727_45e-3 + 2.063_908_879_54e-2
+    p = p * z - 5.373_971_555_31e-2
+    p = p * z + 1.333_144_220_36e-1
+    p = p * z - 3.333_328_194_22e-1
+    let small = p * z * x + x
+    let large = 1 - 2 / (vexp(a + a) + 1)
+    let signed = unsafeBitCast(unsafeBitCast(large, to: SIMD16<UInt32>.self) | sign, to: FloatVector.self)
+    return small.replacing(with: signed, where: a .>= 0.625)
 }
 
 /// A pointwise function of one vector. Kernels are types rather than closures so that
