@@ -5,7 +5,8 @@
 struct StridedWalk {
     private let sizes: [Int]
     private let strides: [[Int]]
-    private var index: [Int]
+    /// The current index tuple.
+    private(set) var index: [Int]
     private(set) var offsets: [Int]
 
     /// Starts at tuple number `position` (row-major), offsets counted from `bases`.
