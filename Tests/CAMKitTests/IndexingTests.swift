@@ -85,4 +85,13 @@ final class IndexingTests: XCTestCase {
         let x = randomTensor([2, 3], seed: 4, requiresGrad: true), z = randomTensor([3], seed: 5, requiresGrad: true)
         assertGradientsMatchFiniteDifferences([x, z]) { select([false, true, true], conditionShape: [3], $0[0], $0[1]) }
     }
+
+    func testParallelCopiesAreBitIdenticalWithOneAndTwoThreads() {
+        let a = randomTensor([2, 64, 30, 30], seed: 6), b = randomTensor([64, 1, 1], seed: 7)
+        let condition = (0..<(30 * 30)).map { $0 % 3 == 0 }
+        let (one, two) = bitsWithOneAndTwoThreads {
+            select(condition, conditionShape: [30, 30], a, b).scalars + expand(b, to: [2, 64, 30, 30]).scalars
+        }
+        XCTAssertEqual(one, two)
+    }
 }

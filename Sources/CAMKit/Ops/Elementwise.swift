@@ -153,7 +153,7 @@ enum DivideKernel: BinaryVectorKernel {
     @inline(__always) static func apply(_ a: FloatVector, _ b: FloatVector) -> FloatVector { a / b }
 }
 
-/// powf lane by lane: no vector pow is accurate enough over the whole range.
+/// powf lane by lane: exp(b · log a) in float loses accuracy as |b · log a| grows.
 private enum PowerKernel: BinaryVectorKernel {
     @inline(__always) static func apply(_ a: FloatVector, _ b: FloatVector) -> FloatVector {
         var r = FloatVector()

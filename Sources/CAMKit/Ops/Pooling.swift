@@ -155,7 +155,7 @@ public func averagePool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), p
     let rows = PoolAxis(size: h, kernel: kernel.0, stride: stride.0, dilation: 1, before: padding.top, after: padding.bottom, ceilMode: ceilMode)
     let cols = PoolAxis(size: w, kernel: kernel.1, stride: stride.1, dilation: 1, before: padding.left, after: padding.right, ceilMode: ceilMode)
     let (oh, ow, sw) = (rows.outputs, cols.outputs, stride.1)
-    // Per window row and column: the input taps, and the count the divisor uses.
+    // Per window row and column, the count the divisor uses.
     func divisorCounts(_ a: PoolAxis) -> [Int] {
         (0..<a.outputs).map { o in
             let start = o * a.stride - a.before
