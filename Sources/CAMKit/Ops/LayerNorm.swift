@@ -75,6 +75,19 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -
     }
 }
 
+/// ONNX LayerNormalization: normalised over every axis from `axis` on, `weight` and `bias`
+/// shaped like those axes (torch's `normalized_shape`). The trailing axes are one row of the
+/// last-axis `layerNorm`: the reshapes share the elements, so this costs nothing more.
+public func layerNorm(_ x: Tensor, fromAxis axis: Int, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
+    precondition(axis >= 0 && axis < x.rank, "layerNorm: axis \(axis) out of range for \(x.shape)")
+    let normalized = Array(x.shape[axis...]), features = normalized.product
+    for (name, p) in [("weight", weight), ("bias", bias)] {
+        precondition(p == nil || p!.shape == normalized, "layerNorm \(name) \(p!.shape) does not match axes \(normalized) of \(x.shape)")
+    }
+    let rows = x.reshaped(Array(x.shape[..<axis]) + [features])
+    return layerNorm(rows, weight: weight?.reshaped([features]), bias: bias?.reshaped([features]), eps: eps).reshaped(x.shape)
+}
+
 /// timm LayerNorm2d: NCHW, normalised over C at each (n, h, w). Do NOT permute/copy: vectorise over the contiguous H*W axis.
 public func layerNorm2d(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
     precondition(x.rank == 4, "layerNorm2d takes NCHW, got \(x.shape)")

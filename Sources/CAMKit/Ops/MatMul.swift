@@ -101,3 +101,109 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         return Array(grads.prefix(inputs.count))
     }
 }
+
+/// NumPy/ONNX MatMul for operands of rank ≥ 1: (…, M, K) × (…, K, N) with the batch axes
+/// broadcast. A 1-D left operand is a row (1, K) and a 1-D right operand a column (K, 1), and
+/// that axis is dropped from the result again.
+///
+/// All products go through `sgemm`. A right operand shared by the whole batch (a 2-D weight)
+/// makes the batch more rows of one GEMM, forward and backward (its gradient is then one GEMM
+/// over all rows, not a sum of per-entry products); otherwise there is one GEMM per batch entry,
+/// spread over the cores by entry when each is too small to be split into tiles.
+public func matmulBroadcast(_ a: Tensor, _ b: Tensor) -> Tensor {
+    precondition(a.rank >= 1 && b.rank >= 1, "matmulBroadcast takes operands of rank 1 or more, got \(a.shape) and \(b.shape)")
+    let p = BroadcastProduct(a.shape, b.shape)
+    let out = Tensor(shape: p.outputShape) { out in
+        guard let c = out.baseAddress, out.count > 0 else { return }
+        a.withScalars { pa in b.withScalars { pb in p.multiply(pa, pb, into: c) } }
+    }
+    return Tensor.record(out, op: "matmul", inputs: [a, b]) { g, needs in
+        g.withScalars { pg in
+            [needs[0] ? Tensor(shape: a.shape) { da in b.withScalars { pb in p.gradientA(pg, pb, into: da) } } : nil,
+             needs[1] ? Tensor(shape: b.shape) { db in a.withScalars { pa in p.gradientB(pa, pg, into: db) } } : nil]
+        }
+    }
+}
+
+/// The geometry of a broadcast batched product and the GEMMs of its forward and backward.
+private struct BroadcastProduct {
+    let m: Int, k: Int, n: Int
+    let outputShape: [Int]
+    /// Element offsets, per output batch entry (row-major over the broadcast batch axes), of
+    /// its A, B and C matrices.
+    let aOffsets: [Int], bOffsets: [Int], cOffsets: [Int]
+    /// Every entry has the same B and its own A.
+    let sharedB: Bool
+
+    init(_ aShape: [Int], _ bShape: [Int]) {
+        let a = aShape.count == 1 ? [1] + aShape : aShape, b = bShape.count == 1 ? bShape + [1] : bShape
+        (m, k, n) = (a[a.count - 2], a[a.count - 1], b[b.count - 1])
+        precondition(b[b.count - 2] == k, "matmulBroadcast: inner dimensions of \(aShape) and \(bShape) differ")
+        let batchA = Array(a.dropLast(2)), batchB = Array(b.dropLast(2))
+        guard let batch = broadcastShape(batchA, batchB) else {
+            preconditionFailure("matmulBroadcast: batch axes of \(aShape) and \(bShape) do not broadcast")
+        }
+        outputShape = batch + (aShape.count > 1 ? [m] : []) + (bShape.count > 1 ? [n] : [])
+        let layout = BroadcastLayout(output: batch, operands: [batchA, batchB])
+        var walk = StridedWalk(sizes: layout.sizes, strides: layout.strides)
+        var aOffsets: [Int] = [], bOffsets: [Int] = []
+        for _ in 0..<batch.product {
+            aOffsets.append(walk.offsets[0] * m * k)
+            bOffsets.append(walk.offsets[1] * k * n)
+            walk.advance()
+        }
+        (self.aOffsets, self.bOffsets) = (aOffsets, bOffsets)
+        let matrix = m * n
+        cOffsets = aOffsets.indices.map { $0 * matrix }
+        sharedB = batchB.product == 1 && batchA.product == batch.product
+    }
+
+    var entries: Int { cOffsets.count }
+
+    /// C = A B.
+    func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>) {
+        product(a, aOffsets, b, bOffsets, c, cOffsets, count: entries * m * n, size: (m, n, k), merged: (entries * m, n, k),
+                transposeX: false, transposeY: false, accumulate: false)
+    }
+
+    /// dA = G Bᵀ, summed over the entries that share an A.
+    func gradientA(_ g: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into da: UnsafeMutableBufferPointer<Float>) {
+        guard let pa = da.baseAddress else { return }
+        product(g, cOffsets, b, bOffsets, pa, aOffsets, count: da.count, size: (m, k, n), merged: (entries * m, k, n),
+                transposeX: false, transposeY: true, accumulate: true)
+    }
+
+    /// dB = Aᵀ G, summed over the entries that share a B (for a shared B, one GEMM over all rows).
+    func gradientB(_ a: UnsafePointer<Float>, _ g: UnsafePointer<Float>, into db: UnsafeMutableBufferPointer<Float>) {
+        guard let pb = db.baseAddress else { return }
+        product(a, aOffsets, g, cOffsets, pb, bOffsets, count: db.count, size: (k, n, m), merged: (k, n, entries * m),
+                transposeX: true, transposeY: false, accumulate: true)
+    }
+
+    /// C[i] = op(X[i]) op(Y[i]) (`size` rows × columns × depth) for every entry i, the `count`
+    /// elements of C zeroed first when `accumulate` (entries that share a C then add into it
+    /// in entry order). For a shared B the whole batch is the one GEMM `merged` instead.
+    /// Entries that each have their own C and are a single GEMM tile go to the threads whole;
+    /// others run in order, each GEMM sharing its tiles over them. Either way every element is
+    /// summed by the same call whatever the thread count.
+    private func product(_ x: UnsafePointer<Float>, _ xOffsets: [Int], _ y: UnsafePointer<Float>, _ yOffsets: [Int],
+                         _ c: UnsafeMutablePointer<Float>, _ targets: [Int], count: Int,
+                         size: (m: Int, n: Int, k: Int), merged: (m: Int, n: Int, k: Int),
+                         transposeX: Bool, transposeY: Bool, accumulate: Bool) {
+        if accumulate || size.k == 0 { c.initialize(repeating: 0, count: count) }
+        guard size.m > 0, size.n > 0, size.k > 0 else { return }
+        if sharedB {
+            sgemm(x, y, c, m: merged.m, n: merged.n, k: merged.k, transposeA: transposeX, transposeB: transposeY)
+            return
+        }
+        func entry(_ i: Int) {
+            sgemm(x + xOffsets[i], y + yOffsets[i], c + targets[i], m: size.m, n: size.n, k: size.k,
+                  transposeA: transposeX, transposeB: transposeY, accumulate: accumulate)
+        }
+        if GEMMTiling(m: size.m, n: size.n).count == 1 && Set(targets).count == targets.count {
+            parallelChunks(targets.count) { range in for i in range { entry(i) } }
+        } else {
+            for i in targets.indices { entry(i) }
+        }
+    }
+}

@@ -47,8 +47,7 @@ private func permute(_ x: Tensor, _ dims: [Int]) -> Tensor {
     for d in dims where x.shape[d] != 1 {
         if let last = groups.last?.last, last + 1 == d { groups[groups.count - 1].append(d) } else { groups.append([d]) }
     }
-    var inputStrides = [Int](repeating: 1, count: x.rank)
-    for d in stride(from: x.rank - 2, through: 0, by: -1) { inputStrides[d] = inputStrides[d + 1] * x.shape[d + 1] }
+    let inputStrides = denseStrides(x.shape)
     let sizes = groups.map { $0.map { x.shape[$0] }.product }
     let strides = groups.map { inputStrides[$0.last!] }
     return Tensor(shape: outShape) { out in
@@ -59,8 +58,10 @@ private func permute(_ x: Tensor, _ dims: [Int]) -> Tensor {
             let inner = sizes[rank - 1], innerStride = strides[rank - 1]
             let outerCount = out.count / inner
             if innerStride == 1 {
-                forEachOffset(sizes.dropLast(), strides.dropLast(), count: outerCount) { o, i in
-                    (dst + o * inner).update(from: src + i, count: inner)
+                var walk = StridedWalk(sizes: Array(sizes.dropLast()), strides: [Array(strides.dropLast())])
+                for o in 0..<outerCount {
+                    (dst + o * inner).update(from: src + walk.offsets[0], count: inner)
+                    walk.advance()
                 }
                 return
             }
@@ -69,8 +70,9 @@ private func permute(_ x: Tensor, _ dims: [Int]) -> Tensor {
             let rows = sizes[rank - 2], rowStride = strides[rank - 2]
             let tile = 16
             let planes = outerCount / rows
-            forEachOffset(sizes.dropLast(2), strides.dropLast(2), count: planes) { p, base in
-                let d = dst + p * rows * inner
+            var walk = StridedWalk(sizes: Array(sizes.dropLast(2)), strides: [Array(strides.dropLast(2))])
+            for p in 0..<planes {
+                let d = dst + p * rows * inner, base = walk.offsets[0]
                 for r0 in stride(from: 0, to: rows, by: tile) {
                     let r1 = min(r0 + tile, rows)
                     for c0 in stride(from: 0, to: inner, by: tile) {
@@ -81,28 +83,8 @@ private func permute(_ x: Tensor, _ dims: [Int]) -> Tensor {
                         }
                     }
                 }
+                walk.advance()
             }
-        }
-    }
-}
-
-/// Calls `body(k, offset)` for the `count` index tuples of `sizes` in row-major order, with
-/// `offset` the input offset under `strides`.
-private func forEachOffset(_ sizes: ArraySlice<Int>, _ strides: ArraySlice<Int>, count: Int,
-                           _ body: (Int, Int) -> Void) {
-    let sizes = Array(sizes), strides = Array(strides)
-    var index = [Int](repeating: 0, count: sizes.count)
-    var offset = 0
-    for k in 0..<count {
-        body(k, offset)
-        var d = sizes.count - 1
-        while d >= 0 {
-            index[d] += 1
-            offset += strides[d]
-            if index[d] < sizes[d] { break }
-            offset -= strides[d] * sizes[d]
-            index[d] = 0
-            d -= 1
         }
     }
 }

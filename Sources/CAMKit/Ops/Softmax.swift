@@ -28,11 +28,14 @@ public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
             }
         }
     }
+    // The backward keeps the probabilities, not `out`: `out` holds this closure, and keeping
+    // it here would keep it, and the whole recorded graph behind it, alive forever.
+    let probabilities = out.detached()
     return Tensor.record(out, op: "softmax", inputs: [x]) { g, _ in
         // s * (g - sum_axis(g * s))
         [Tensor(shape: x.shape) { dx in
             guard let d = dx.baseAddress, n > 0 else { return }
-            g.withScalars { pg in out.withScalars { ps in
+            g.withScalars { pg in probabilities.withScalars { ps in
                 var dot = [Float](repeating: 0, count: inner)
                 for o in 0..<outer {
                     let base = o * n * inner

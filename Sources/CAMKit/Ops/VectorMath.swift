@@ -31,9 +31,11 @@ extension UnsafeMutablePointer where Pointee == Float {
     for i in 0..<n { p[i] = v[i] }
 }
 
-/// min(max(x, lower), upper) as vector compares and selects (`SIMD.clamped` goes lane by lane).
+/// min(max(x, lower), upper) as vector compares and selects (`SIMD.clamped` goes lane by lane):
+/// NaN stays NaN, and a lower bound above the upper one gives the upper one.
 @inline(__always) func clamp(_ x: FloatVector, _ lower: Float, _ upper: Float) -> FloatVector {
-    x.replacing(with: lower, where: x .< lower).replacing(with: upper, where: x .> upper)
+    let raised = x.replacing(with: lower, where: x .< lower)
+    return raised.replacing(with: upper, where: raised .> upper)
 }
 
 /// exp, Cephes' single-precision polynomial with a two-constant ln 2 reduction (about 1 ulp).
@@ -69,6 +71,23 @@ extension UnsafeMutablePointer where Pointee == Float {
     r = r * t + 0.254_829_592
     let y = 1 - vexp(-(x * x)) * r * t
     return unsafeBitCast(unsafeBitCast(y, to: SIMD16<UInt32>.self) | sign, to: FloatVector.self)
+}
+
+/// tanh within 3 ulp, as Cephes' tanhf: an odd polynomial below |x| = 0.625, where
+/// 1 - 2 / (exp(2|x|) + 1) would cancel, that formula (sign restored) above. NaN stays NaN.
+@inline(__always) func vtanh(_ x: FloatVector) -> FloatVector {
+    let bits = unsafeBitCast(x, to: SIMD16<UInt32>.self)
+    let sign = bits & 0x8000_0000
+    let a = unsafeBitCast(bits & 0x7FFF_FFFF, to: FloatVector.self)
+    let z = x * x
+    var p = z * -5.704_988_727_45e-3 + 2.063_908_879_54e-2
+    p = p * z - 5.373_971_555_31e-2
+    p = p * z + 1.333_144_220_36e-1
+    p = p * z - 3.333_328_194_22e-1
+    let small = p * z * x + x
+    let large = 1 - 2 / (vexp(a + a) + 1)
+    let signed = unsafeBitCast(unsafeBitCast(large, to: SIMD16<UInt32>.self) | sign, to: FloatVector.self)
+    return small.replacing(with: signed, where: a .>= 0.625)
 }
 
 /// A pointwise function of one vector. Kernels are types rather than closures so that
@@ -126,22 +145,51 @@ func parallelVectorRanges(_ count: Int, _ body: (_ start: Int, _ end: Int) -> Vo
     }
 }
 
+/// A pointwise function with parameters (clip bounds, a slope), passed as a value: generic
+/// specialisation inlines it as it does the static kernels.
+protocol UnaryVectorMap {
+    func callAsFunction(_ x: FloatVector) -> FloatVector
+}
+
+/// A pointwise function of two vectors with parameters.
+protocol BinaryVectorMap {
+    func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector
+}
+
+private struct StaticUnaryMap<K: UnaryVectorKernel>: UnaryVectorMap {
+    @inline(__always) func callAsFunction(_ x: FloatVector) -> FloatVector { K.apply(x) }
+}
+
+private struct StaticBinaryMap<K: BinaryVectorKernel>: BinaryVectorMap {
+    @inline(__always) func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector { K.apply(a, b) }
+}
+
 /// `K.apply` on every element of `x`, over both cores when it is large.
 func mapElements<K: UnaryVectorKernel>(_ x: Tensor, _: K.Type) -> Tensor {
+    mapElements(x, StaticUnaryMap<K>())
+}
+
+/// `K.apply` on every pair of elements of two same-shaped tensors.
+func mapElements<K: BinaryVectorKernel>(_ a: Tensor, _ b: Tensor, _: K.Type) -> Tensor {
+    mapElements(a, b, StaticBinaryMap<K>())
+}
+
+/// `f` on every element of `x`, over both cores when it is large.
+func mapElements<F: UnaryVectorMap>(_ x: Tensor, _ f: F) -> Tensor {
     Tensor(shape: x.shape) { out in
         guard let dst = out.baseAddress else { return }
         x.withScalars { src in
             parallelVectorRanges(out.count) { start, end in
                 var i = start
-                while i + vectorWidth <= end { dst.storeVector(K.apply(src.loadVector(i)), i); i += vectorWidth }
-                if i < end { storePartial(K.apply(loadPartial(src + i, end - i)), dst + i, end - i) }
+                while i + vectorWidth <= end { dst.storeVector(f(src.loadVector(i)), i); i += vectorWidth }
+                if i < end { storePartial(f(loadPartial(src + i, end - i)), dst + i, end - i) }
             }
         }
     }
 }
 
-/// `K.apply` on every pair of elements of two same-shaped tensors.
-func mapElements<K: BinaryVectorKernel>(_ a: Tensor, _ b: Tensor, _: K.Type) -> Tensor {
+/// `f` on every pair of elements of two same-shaped tensors.
+func mapElements<F: BinaryVectorMap>(_ a: Tensor, _ b: Tensor, _ f: F) -> Tensor {
     precondition(a.shape == b.shape, "elementwise shapes \(a.shape) and \(b.shape) differ")
     return Tensor(shape: a.shape) { out in
         guard let dst = out.baseAddress else { return }
@@ -149,13 +197,30 @@ func mapElements<K: BinaryVectorKernel>(_ a: Tensor, _ b: Tensor, _: K.Type) -> 
             parallelVectorRanges(out.count) { start, end in
                 var i = start
                 while i + vectorWidth <= end {
-                    dst.storeVector(K.apply(pa.loadVector(i), pb.loadVector(i)), i)
+                    dst.storeVector(f(pa.loadVector(i), pb.loadVector(i)), i)
                     i += vectorWidth
                 }
                 if i < end {
-                    storePartial(K.apply(loadPartial(pa + i, end - i), loadPartial(pb + i, end - i)), dst + i, end - i)
+                    storePartial(f(loadPartial(pa + i, end - i), loadPartial(pb + i, end - i)), dst + i, end - i)
                 }
             }
         } }
     }
+}
+
+/// `f` on every element of `x`, recorded as op `name` with the gradient `derivative(g, v)`,
+/// where v is x, or the output when `fromOutput` (for functions whose derivative is cheapest
+/// from their value: sigmoid, tanh, exp). The output is saved detached: saving the tensor
+/// itself would keep it, and the graph behind it, alive through its own backward.
+func recordedMap<F: UnaryVectorMap, D: BinaryVectorMap>(_ x: Tensor, _ name: String, _ f: F, derivative: D,
+                                                        fromOutput: Bool = false) -> Tensor {
+    let out = mapElements(x, f)
+    let saved = fromOutput ? out.detached() : x
+    return Tensor.record(out, op: name, inputs: [x]) { g, _ in [mapElements(g, saved, derivative)] }
+}
+
+/// `recordedMap` with static kernels.
+func recordedMap<K: UnaryVectorKernel, D: BinaryVectorKernel>(_ x: Tensor, _ name: String, _: K.Type, derivative: D.Type,
+                                                              fromOutput: Bool = false) -> Tensor {
+    recordedMap(x, name, StaticUnaryMap<K>(), derivative: StaticBinaryMap<D>(), fromOutput: fromOutput)
 }
