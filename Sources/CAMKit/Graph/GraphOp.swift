@@ -63,7 +63,7 @@ public enum GraphOp: Equatable, Sendable {
         case .binary(let op): return op.rawValue
         case .scale: return "scale"
         case .softmax: return "softmax"
-        case .reduce(let kind, _, _): return "reduce\(kind.rawValue.capitalized)"
+        case .reduce(let kind, _, _): return "reduce\("\(kind)".capitalized)"
         case .globalAveragePool: return "globalAveragePool"
         case .adaptiveAveragePool: return "adaptiveAveragePool"
         case .averagePool: return "averagePool"

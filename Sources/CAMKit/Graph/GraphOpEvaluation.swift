@@ -14,8 +14,8 @@ extension GraphOp {
         case .batchNorm(let epsilon):
             return batchNormAnyRank(x[0], scale: x[1], bias: x[2], mean: x[3], variance: x[4], epsilon: epsilon)
         case .layerNorm(let axis, let epsilon):
-            return layerNormTrailing(x[0], from: axis, weight: x.count > 1 ? x[1] : nil, bias: x.count > 2 ? x[2] : nil,
-                                     epsilon: epsilon)
+            return CAMKit.layerNorm(x[0], fromAxis: axis, weight: x.count > 1 ? x[1] : nil, bias: x.count > 2 ? x[2] : nil,
+                                    eps: epsilon)
         case .layerNorm2d(let epsilon):
             return CAMKit.layerNorm2d(x[0], weight: x.count > 1 ? x[1] : nil, bias: x.count > 2 ? x[2] : nil, eps: epsilon)
         case .globalResponseNorm(let epsilon):
@@ -83,7 +83,7 @@ extension UnaryOp {
         case .geluTanh: return CAMKit.gelu(x, approximation: .tanh)
         case .silu: return CAMKit.silu(x)
         case .sigmoid: return CAMKit.sigmoid(x)
-        case .tanh: return tanhActivation(x)
+        case .tanh: return CAMKit.tanh(x)
         case .exp: return CAMKit.exp(x)
         case .log: return CAMKit.log(x)
         case .sqrt: return CAMKit.sqrt(x)
@@ -105,14 +105,4 @@ private func batchNormAnyRank(_ x: Tensor, scale: Tensor, bias: Tensor, mean: Te
     let view = x.rank == 4 ? x : x.reshaped([x.shape[0], x.shape[1], spatial, 1])
     let y = batchNorm2d(view, mean: mean, variance: variance, weight: scale, bias: bias, eps: epsilon)
     return x.rank == 4 ? y : y.reshaped(x.shape)
-}
-
-/// LayerNorm over the axes `from…` of x: the last-axis kernel on a 2-D view, with the
-/// per-element scale and bias flattened alike.
-private func layerNormTrailing(_ x: Tensor, from axis: Int, weight: Tensor?, bias: Tensor?, epsilon: Float) -> Tensor {
-    if axis == x.rank - 1 { return layerNorm(x, weight: weight, bias: bias, eps: epsilon) }
-    let inner = Array(x.shape[axis...]).product
-    let flat = { (t: Tensor?) in t.map { $0.count == inner && $0.rank != 1 ? $0.reshaped([inner]) : $0 } }
-    return layerNorm(x.reshaped([x.count / max(inner, 1), inner]), weight: flat(weight), bias: flat(bias), eps: epsilon)
-        .reshaped(x.shape)
 }

@@ -44,8 +44,7 @@ extension GraphOp {
             return x
         case .layerNorm(let axis, _):
             guard axis >= 0 && axis < x.count else { throw GraphShapeError("layer norm axis \(axis) for rank \(x.count)") }
-            let inner = Array(x[axis...]).product
-            for p in s.dropFirst() where p.product != inner {
+            for p in s.dropFirst() where p != Array(x[axis...]) {
                 throw GraphShapeError("layer norm parameter \(p) does not match the normalised shape \(Array(x[axis...]))")
             }
             return x
