@@ -82,8 +82,12 @@ make_seeds() {
         fuzz-keras-layout) ;;  # its inputs are choices, not files: it starts from nothing
         fuzz-zoo-file) files=(Fuzz/seeds/fuzz-zoo-file/*) ;;
         fuzz-labels-csv) files=(Fuzz/seeds/fuzz-labels-csv/*) ;;
-        # Built from the generated messages; LeakSanitizer would count the seed writer's globals.
-        fuzz-onnx) ASAN_OPTIONS=detect_leaks=0 "$BIN/fuzz-onnx" --write-seeds "$dir" ;;
+        # Built from the generated messages (LeakSanitizer would count the seed writer's globals),
+        # and the small models the importer refuses or runs, which take the fuzzer into the import.
+        fuzz-onnx)
+            files=(Fixtures/onnx-invalid/*.onnx)
+            ASAN_OPTIONS=detect_leaks=0 "$BIN/fuzz-onnx" --write-seeds "$dir"
+            ;;
     esac
     for f in "${files[@]}"; do
         [ -f "$f" ] && [ "$(stat -c %s "$f")" -le "$limit" ] && cp "$f" "$dir/"

@@ -6,6 +6,9 @@ public final class ONNXGraphSource: GraphSource {
     public let model: ONNXModel
     /// The default domain's opset.
     public let opset: Int
+    /// The most elements any value of a graph may hold; a graph asking for more is refused when
+    /// it is made (1 GiB of floats unless lowered, as the fuzzer does).
+    public var maxValueElements = 1 << 28
     /// The opsets whose operator semantics `ONNXSpecializer` follows.
     public static let supportedOpsets = 13...23
 
@@ -36,7 +39,7 @@ public final class ONNXGraphSource: GraphSource {
     }
 
     public func graph(forInputShape shape: [Int]) throws -> Graph {
-        var specializer = ONNXSpecializer(model: model, opset: opset)
+        var specializer = ONNXSpecializer(model: model, opset: opset, maxValueElements: maxValueElements)
         return try specializer.specialize(inputShape: shape)
     }
 

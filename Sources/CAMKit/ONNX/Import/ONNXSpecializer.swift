@@ -19,15 +19,16 @@ struct ONNXSpecializer {
     private var constants: [Int: Tensor] = [:]
     private var constantSlots: [String: Int] = [:]
     private var nodes: [Graph.Node] = []
-    /// The largest value a graph may make (1 GiB of floats): a file asking for more is refused
-    /// before any allocation.
-    static let maxValueElements = 1 << 28
+    /// The largest value a graph may make (default 1 GiB of floats): a file asking for more is
+    /// refused before any allocation.
+    let maxValueElements: Int
     /// The node being translated, for errors.
     private(set) var current: ONNXNode?
 
-    init(model: ONNXModel, opset: Int) {
+    init(model: ONNXModel, opset: Int, maxValueElements: Int) {
         self.model = model
         self.opset = opset
+        self.maxValueElements = maxValueElements
     }
 
     var file: URL { model.url }
@@ -134,8 +135,8 @@ struct ONNXSpecializer {
         do { outShape = try op.outputShape(inputShapes) } catch let e as GraphShapeError {
             throw error("\(e.reason) (input shapes \(inputShapes.map { "\($0)" }.joined(separator: ", ")))")
         }
-        guard checkedElementCount(outShape, limit: Self.maxValueElements) != nil else {
-            throw error("the output \(outShape) would hold more than \(Self.maxValueElements) elements")
+        guard checkedElementCount(outShape, limit: maxValueElements) != nil else {
+            throw error("the output \(outShape) would hold more than \(maxValueElements) elements")
         }
         let tensors = inputs.compactMap { operand -> Tensor? in
             if case .constant(let c, _) = operand { return c.tensor }
