@@ -63,8 +63,11 @@ open class Module {
 
     /// Runs `forward` and the hooks registered on this module.
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        let tracer = GraphTracer.current
+        tracer?.enter(self)
         let replace = hookLock.withLock { replacement?.output }
         let output = replace?(x) ?? forward(x)
+        tracer?.leave(self, output: output, replaced: replace != nil)
         let (onOutput, onGradient) = hookLock.withLock { (Array(forwardHooks.values), Array(backwardHooks.values)) }
         if !onGradient.isEmpty {
             // Makes this output the place where backward stops unless an earlier layer was

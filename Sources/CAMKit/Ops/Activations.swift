@@ -7,21 +7,27 @@ private let normalDensityScale: Float = 0.398_942_280_401_432_68
 
 /// GELU, 0.5 x (1 + erf(x / sqrt 2)), evaluated in ATen's order of operations.
 public func gelu(_ x: Tensor) -> Tensor {
-    Tensor.record(mapElements(x, GELUKernel.self), op: "gelu", inputs: [x]) { g, _ in
-        [mapElements(g, x, GELUKernel.Backward.self)]
+    traced(.unary(.gelu), [x]) {
+        Tensor.record(mapElements(x, GELUKernel.self), op: "gelu", inputs: [x]) { g, _ in
+            [mapElements(g, x, GELUKernel.Backward.self)]
+        }
     }
 }
 
 public func relu(_ x: Tensor) -> Tensor {
-    Tensor.record(mapElements(x, ReLUKernel.self), op: "relu", inputs: [x]) { g, _ in
-        [mapElements(g, x, ReLUKernel.Backward.self)]
+    traced(.unary(.relu), [x]) {
+        Tensor.record(mapElements(x, ReLUKernel.self), op: "relu", inputs: [x]) { g, _ in
+            [mapElements(g, x, ReLUKernel.Backward.self)]
+        }
     }
 }
 
 /// min(max(x, 0), 6).
 public func relu6(_ x: Tensor) -> Tensor {
-    Tensor.record(mapElements(x, ReLU6Kernel.self), op: "relu6", inputs: [x]) { g, _ in
-        [mapElements(g, x, ReLU6Kernel.Backward.self)]
+    traced(.unary(.relu6), [x]) {
+        Tensor.record(mapElements(x, ReLU6Kernel.self), op: "relu6", inputs: [x]) { g, _ in
+            [mapElements(g, x, ReLU6Kernel.Backward.self)]
+        }
     }
 }
 

@@ -3,13 +3,17 @@
 extension Tensor {
     /// Sum along `axis` (negative counts from the end), dropping it unless `keepDims`.
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor {
-        reduce(axis: axis, keepDims: keepDims, scale: 1, op: "sum")
+        traced(.reduce(.sum, axes: [normalizedAxis(axis, rank: rank, "sum of \(shape)")], keepDims: keepDims), [self]) {
+            reduce(axis: axis, keepDims: keepDims, scale: 1, op: "sum")
+        }
     }
 
     /// Mean along `axis` (negative counts from the end), dropping it unless `keepDims`.
     public func mean(axis: Int, keepDims: Bool = false) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, "mean of \(shape)")
-        return reduce(axis: a, keepDims: keepDims, scale: 1 / Float(shape[a]), op: "mean")
+        return traced(.reduce(.mean, axes: [a], keepDims: keepDims), [self]) {
+            reduce(axis: a, keepDims: keepDims, scale: 1 / Float(shape[a]), op: "mean")
+        }
     }
 
     /// `scale` times the sum along `axis`; its gradient is `scale` times the output gradient
