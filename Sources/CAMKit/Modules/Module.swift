@@ -32,6 +32,9 @@ open class Module {
     private var forwardHooks: [UUID: (Tensor) -> Void] = [:]
     private var backwardHooks: [UUID: (Tensor) -> Void] = [:]
     private var replacement: (id: UUID, output: (Tensor) -> Tensor)?
+    /// Graph forms of this model traced for suffix runs, by input shape without the batch
+    /// (`tracingOnce`): kept here so that they live and die with the model.
+    private var traces: [[Int]: ModuleTrace] = [:]
     private let hookLock = NSLock()
 
     public init() {}
@@ -108,6 +111,10 @@ open class Module {
             self?.hookLock.withLock { if self?.replacement?.id == id { self?.replacement = nil } }
         }
     }
+
+    func keptTrace(forInputShape key: [Int]) -> ModuleTrace? { hookLock.withLock { traces[key] } }
+
+    func keep(_ trace: ModuleTrace, forInputShape key: [Int]) { hookLock.withLock { traces[key] = trace } }
 
     /// Every module of the tree with its dotted path, this one first under `""`.
     public func namedModules(prefix: String = "") -> [(name: String, module: Module)] {
