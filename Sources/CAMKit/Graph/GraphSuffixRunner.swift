@@ -18,7 +18,22 @@ final class GraphSuffixRunner {
     /// The last input a suffix run was asked about (compared by value: callers cut it anew from
     /// their batch) and the values of its pass that the suffix reads, by name.
     private var prefix: (input: Tensor, values: [String: Tensor])?
+    /// The global pooling and affine head after a layer, by layer and input shape (nil: none).
+    private var heads: [HeadKey: PooledHead?] = [:]
+    /// The pooled values and head output of the last layer output asked about (Ablation-CAM
+    /// asks about one in batches of copies), held so that its identity stays its own.
+    private var lastBase: (base: Tensor, key: HeadKey, pooled: Tensor, output: Tensor)?
     private let lock = NSLock()
+
+    private struct HeadKey: Hashable {
+        let value: String
+        let inputShape: [Int]
+    }
+
+    private struct PooledHead {
+        let pool: Graph.Node
+        let head: AffineHead
+    }
 
     /// - Parameter graph: the source's graph for one input shape, which sets the classes.
     init(source: GraphSource, graph: Graph) {
@@ -42,6 +57,7 @@ final class GraphSuffixRunner {
     /// The logits of `input` (one image) for each ablated copy of the value called `name`, a
     /// layer laid out as `layout`.
     func logits(of input: Tensor, value name: String, layout: ActivationLayout, ablation: ChannelAblation) throws -> Tensor {
+        if layout == .spatial, let logits = try affineHeadLogits(of: input, from: name, ablation: ablation) { return logits }
         if let special = specialisation(for: [ablation.count] + input.shape.dropFirst()),
            let logits = try suffix(of: input, in: special, from: name, layout: layout, ablation: ablation) {
             return logits
@@ -55,6 +71,42 @@ final class GraphSuffixRunner {
                        ablation: ChannelAblation(base: ablation.base, channels: [channel], values: [value]))
         }
         return concat(rows, axis: 0)
+    }
+
+    /// Through the affine head after the layer's one global pooling (`AffineHead`): the image's
+    /// pooled values through the head, then one update per copy; nil when the layer is not
+    /// followed so.
+    private func affineHeadLogits(of input: Tensor, from name: String, ablation: ChannelAblation) throws -> Tensor? {
+        let key = HeadKey(value: name, inputShape: input.shape)
+        guard let special = specialisation(for: input.shape), let found = pooledHead(key, in: special.graph) else { return nil }
+        let image: (pooled: Tensor, output: Tensor)
+        if let last = lock.withLock({ lastBase }), last.base === ablation.base, last.key == key {
+            image = (last.pooled, last.output)
+        } else {
+            guard let start = special.graph.value(named: name),
+                  var values = try prefixValues(of: input, for: special, from: start) else { return nil }
+            let pooled = found.pool.op.apply([ablation.base])
+            values[found.pool.output] = pooled
+            image = (pooled, special.executor.runSuffix(from: [found.pool.output], values: &values))
+            lock.withLock { lastBase = (ablation.base, key, image.pooled, image.output) }
+        }
+        return found.head.outputs(base: image.output, pooled: image.pooled, channels: ablation.channels,
+                                  changed: ablation.reducedChannels(by: found.pool.op))
+    }
+
+    /// The layer's only reader when it is a global pooling, with the affine head after it.
+    private func pooledHead(_ key: HeadKey, in graph: Graph) -> PooledHead? {
+        if let known = lock.withLock({ heads[key] }) { return known }
+        var found: PooledHead?
+        if let start = graph.value(named: key.value) {
+            let readers = graph.nodes.filter { $0.inputs.contains(start) }
+            if readers.count == 1, let pool = readers.first, pool.op.poolsEachChannel,
+               let head = AffineHead(in: graph, after: pool.output) {
+                found = PooledHead(pool: pool, head: head)
+            }
+        }
+        lock.withLock { heads[key] = found }
+        return found
     }
 
     /// The suffix run in one graph; nil when the values it reads do not fit its batch size.
