@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import CAMKit
+@testable import CAMKit
 
 /// The pretrained zoo models against their reference implementations, on the committed
 /// fixtures of `scripts/reference/make_real_model_fixtures.py` (efficientnet-lite-pytorch;
@@ -93,6 +93,26 @@ final class RealModelTests: XCTestCase {
     func testEfficientNetLite0Seeded224() throws { try check("efficientnet_lite0_seeded224") }
     func testMobileNetV2Dogs19Synthetic160() throws { try check("mobilenetv2_dogs19_synthetic160") }
     func testMobileNetV2Dogs19Seeded160() throws { try check("mobilenetv2_dogs19_seeded160") }
+
+    /// Ablation-CAM at `_head_act`, which only a pooled classifier follows (so the ablated copies
+    /// run through the traced graph's affine head), against pytorch-grad-cam's maps on the seeded
+    /// input (`scripts/reference/make_ablation_fixture.py`).
+    func testEfficientNetLite0AblationCAMAtTheHead() throws {
+        let model = try model(ModelZoo.efficientNetLite0)
+        let expected = try Safetensors.read(contentsOf: fixtureURL("real/efficientnet_lite0_ablationcam_seeded224.safetensors"))
+        let input = SeededWeights.input(shape: [1, 3, 224, 224])
+        let result = try CAMExtractor(model: model, method: AblationCAM(), layers: ["_head_act"]).explain(input)
+        XCTAssertNotNil(model.tracedSuffixRunner(forInputShape: input.shape, layer: "_head_act"), "the suffix path was not taken")
+        assertClose(result.logits, expected["logits"], tolerance: 0, floor: 1e-3, "logits")
+        assertClose(result.maps(target: 0), expected["cam"], tolerance: 0, floor: 1e-3, "Ablation-CAM map")
+        let lowResolution = try XCTUnwrap(result.lowResolutionMaps(layer: "_head_act", target: 0))
+        assertClose(lowResolution, expected["lowres._head_act"], tolerance: 0, floor: 1e-3, "Ablation-CAM low-resolution map")
+        if ProcessInfo.processInfo.environment["CAMKIT_PRINT_DIFFS"] != nil {
+            func maxDiff(_ x: Tensor, _ y: Tensor?) -> Float { zip(x.scalars, y!.scalars).map { abs($0 - $1) }.max()! }
+            print("Ablation-CAM at _head_act: max|Δ| logits \(maxDiff(result.logits, expected["logits"])), "
+                + "map \(maxDiff(result.maps(target: 0), expected["cam"])), low-res \(maxDiff(lowResolution, expected["lowres._head_act"]))")
+        }
+    }
 
     /// Module names are the checkpoint's keys, in its order.
     func testEfficientNetLite0KeysAreTheCheckpointKeys() throws {

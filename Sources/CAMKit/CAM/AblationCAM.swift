@@ -12,10 +12,15 @@ public struct AblationCAM: ChannelWeightingMethod {
     public let usesGradients = false
     /// Ablated copies per forward pass (the reference's default 32).
     public var batchSize: Int
+    /// Whether the copies run only through what follows the layer, where the model allows it;
+    /// false runs the whole model on copies of the image with the layer's output replaced, as
+    /// the reference does (the same maps, slower: for comparing the two).
+    public var runsOnlyAfterLayers: Bool
 
-    public init(batchSize: Int = 32) {
+    public init(batchSize: Int = 32, runsOnlyAfterLayers: Bool = true) {
         precondition(batchSize >= 1, "batch size must be positive")
         self.batchSize = batchSize
+        self.runsOnlyAfterLayers = runsOnlyAfterLayers
     }
 
     public func channelWeights(_ layer: LayerState, context: CAMContext) throws -> [Float] {
@@ -35,7 +40,8 @@ public struct AblationCAM: ChannelWeightingMethod {
                     return minimum == 0 ? 0 : value
                 }
                 let scores = try context.scores(ofImage: image, layer: layer.name,
-                                                ablation: ChannelAblation(base: base, channels: channels, values: values))
+                                                ablation: ChannelAblation(base: base, channels: channels, values: values),
+                                                onlyAfterLayer: runsOnlyAfterLayers)
                 weights += scores.map { (original - $0) / original }
                 context.report(layer: layer.name, completed: image * batches + b + 1, total: layer.batch * batches)
             }

@@ -65,7 +65,9 @@ public final class CAMExtractor {
                       progress: ((CAMProgress) -> Void)?) throws -> Pass {
         let n = input.shape[0], height = input.shape[2], width = input.shape[3]
         var capture: LayerCapture? = try LayerCapture(model: model, layers: layers, gradients: method.usesGradients)
-        let output = capture!.forward(model, input)
+        let output = method.runsOnlyAfterLayers && !(model is LayerSuffixRunning)
+            ? model.tracingOnce(input) { capture!.forward(model, input) }
+            : capture!.forward(model, input)
         let logits = output.detached()
         let classes = logits.shape[1]
         let scores = try (0..<n).map { i in

@@ -9,6 +9,14 @@ public protocol CAMMethod {
     var usesGradients: Bool { get }
     /// The map of each image of the batch, (N, h, w), before ReLU.
     func rawMaps(_ layer: LayerState, context: CAMContext) throws -> Tensor
+    /// Whether the method reruns only what follows its layers, on changed layer outputs
+    /// (Ablation-CAM): the first pass of a native model is then traced into a graph, once per
+    /// input size, so that those runs can start at the layer.
+    var runsOnlyAfterLayers: Bool { get }
+}
+
+extension CAMMethod {
+    public var runsOnlyAfterLayers: Bool { false }
 }
 
 /// A method that only decides one weight per channel (the reference's `get_cam_weights`);
@@ -96,13 +104,17 @@ public struct CAMContext {
     }
 
     /// The target score of image `image` with `layer`'s output replaced by each ablated copy:
-    /// only the layers after it run when the model can do that, else the whole model on
-    /// copies of the image.
-    public func scores(ofImage image: Int, layer: String, ablation: ChannelAblation) throws -> [Float] {
+    /// only the layers after it run when `onlyAfterLayer` and the model can do that (a graph
+    /// model, or a native model traced by the first pass), else the whole model on copies of the
+    /// image.
+    public func scores(ofImage image: Int, layer: String, ablation: ChannelAblation, onlyAfterLayer: Bool = true) throws -> [Float] {
         let single = row(input, image)
         let layout = layouts[layer] ?? .spatial
-        if let model = model as? LayerSuffixRunning {
+        if onlyAfterLayer, let model = model as? LayerSuffixRunning {
             return targetScores(try model.logits(of: single, layer: layer, ablation: ablation), image: image)
+        }
+        if onlyAfterLayer, let runner = model.tracedSuffixRunner(forInputShape: single.shape, layer: layer) {
+            return targetScores(try runner.logits(of: single, value: layer, layout: layout, ablation: ablation), image: image)
         }
         let original = row(layerOutputs[layer]!, image)
         let replaced = layout.layerOutput(fromSpatial: ablation.dense(), original: original)

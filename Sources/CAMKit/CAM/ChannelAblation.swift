@@ -34,22 +34,35 @@ public struct ChannelAblation {
         }
     }
 
-    /// `op` applied to every copy, for an op that reduces each channel on its own (a global
-    /// average pool): the base is reduced once and each copy differs in one number.
+    /// For an op that reduces each channel on its own (a global average pool), what each copy's
+    /// knocked-out channel reduces to: the op on a plane of its value, once per distinct value.
+    /// The copies reduce to the base's numbers but that one.
+    func reducedChannels(by op: GraphOp) -> [Float] {
+        var planes: [UInt32: Float] = [:]
+        return values.map { value in
+            if let known = planes[value.bitPattern] { return known }
+            let result = op.apply([Tensor(repeating: value, shape: [1, 1, base.shape[2], base.shape[3]])]).scalars[0]
+            planes[value.bitPattern] = result
+            return result
+        }
+    }
+
+    /// `op` applied to every copy, for an op that reduces each channel on its own: the base is
+    /// reduced once and each copy differs in one number.
     func reducedPerChannel(by op: GraphOp) -> Tensor {
         let reduced = op.apply([base])
         let c = base.shape[1]
         precondition(reduced.count == c, "\(op.name) does not reduce \(base.shape) to one value per channel")
-        let plane = Tensor(repeating: 0, shape: [1, 1, base.shape[2], base.shape[3]])
-        var scalars = [Float]()
-        scalars.reserveCapacity(count * c)
-        for (channel, value) in zip(channels, values) {
-            let constant = Tensor(repeating: value, shape: plane.shape)
-            var copy = reduced.scalars
-            copy[channel] = op.apply([constant]).scalars[0]
-            scalars += copy
+        let changed = reducedChannels(by: op)
+        return Tensor(shape: [count] + reduced.shape.dropFirst()) { out in
+            reduced.withScalars { src in
+                for (i, (channel, value)) in zip(channels, changed).enumerated() {
+                    let copy = out.baseAddress! + i * c
+                    copy.update(from: src, count: c)
+                    copy[channel] = value
+                }
+            }
         }
-        return Tensor(shape: [count] + reduced.shape.dropFirst(), scalars: scalars)
     }
 }
 

@@ -58,10 +58,11 @@ public struct Graph {
         return result
     }
 
-    /// Which values depend on `value` (itself included): the part of the graph a change there reaches.
-    public func downstream(of value: Int) -> [Bool] {
+    /// Which values depend on any of `values` (themselves included): the part of the graph a
+    /// change there reaches.
+    public func downstream(of values: [Int]) -> [Bool] {
         var reached = [Bool](repeating: false, count: valueCount)
-        reached[value] = true
+        for v in values { reached[v] = true }
         for node in nodes where node.inputs.contains(where: { reached[$0] }) { reached[node.output] = true }
         return reached
     }

@@ -22,19 +22,19 @@ public struct GraphExecutor {
         return evaluate(nodes: graph.nodes.indices, values: &values, observe: observe)
     }
 
-    /// Runs only the nodes that depend on `start`, with `values` holding `start` and every other
+    /// Runs only the nodes that depend on `starts`, with `values` holding `starts` and every other
     /// value those nodes read; returns the output.
-    public func runSuffix(from start: Int, values: inout [Tensor?]) -> Tensor {
-        let reached = graph.downstream(of: start)
+    public func runSuffix(from starts: [Int], values: inout [Tensor?]) -> Tensor {
+        let reached = graph.downstream(of: starts)
         for (v, t) in graph.constants where values[v] == nil { values[v] = t }
-        let nodes = graph.nodes.indices.filter { reached[graph.nodes[$0].output] && graph.nodes[$0].output != start }
+        let nodes = graph.nodes.indices.filter { reached[graph.nodes[$0].output] && !starts.contains(graph.nodes[$0].output) }
         return evaluate(nodes: nodes, values: &values, observe: { $1 })
     }
 
     /// Values that the nodes after `start` read but that do not depend on it (constants aside):
     /// what a suffix run must be given.
     public func suffixInputs(from start: Int) -> [Int] {
-        let reached = graph.downstream(of: start)
+        let reached = graph.downstream(of: [start])
         var needed = Set<Int>()
         for node in graph.nodes where reached[node.output] && node.output != start {
             for v in node.inputs where !reached[v] && graph.constants[v] == nil { needed.insert(v) }

@@ -43,46 +43,24 @@ final class LayerPoint: Module {
 /// A graph is made for each input shape the model meets and kept. When a batch size does not
 /// fit the graph (an export that fixed the batch at 1), the images run one at a time.
 public final class GraphModel: Module, Classifier {
-    public let source: GraphSource
+    public var source: GraphSource { runner.source }
     /// The input shape the model was made for, (1, C, H, W).
     public let inputShape: [Int]
     public let layers: [GraphLayer]
     public let defaultTargetLayer: String
-    public let outputSize: Int
+    public var outputSize: Int { runner.outputSize }
     private var points: [String: [LayerPoint]] = [:]
-    private var graphs: [[Int]: Prepared?] = [:]
-    private let lock = NSLock()
-    /// The last input a suffix run was asked about (compared by value: callers cut it anew from
-    /// their batch) and the values of its pass that the suffix reads.
-    var suffixCache: (input: Tensor, values: [String: Tensor])?
+    /// The graphs by input shape, and the suffix runs of Ablation-CAM over them.
+    let runner: GraphSuffixRunner
 
     /// - Throws: when the graph for `inputShape` cannot be made, or its output is not (1, classes).
     public init(source: GraphSource, inputShape: [Int], layers: [GraphLayer], defaultLayer: String) throws {
-        self.source = source
         self.inputShape = inputShape
         self.layers = layers
         self.defaultTargetLayer = defaultLayer
-        let graph = try source.graph(forInputShape: inputShape)
-        outputSize = graph.shapes[graph.output].last ?? 0
+        runner = GraphSuffixRunner(source: source, graph: try source.graph(forInputShape: inputShape))
         super.init()
         for layer in layers { points[layer.value, default: []].append(point(at: layer.name)) }
-        let prepared = Prepared(graph, points: points)
-        lock.withLock { graphs[inputShape] = prepared }
-    }
-
-    /// A graph made for one input shape, with the layer points of each of its values.
-    struct Prepared {
-        let graph: Graph
-        let executor: GraphExecutor
-        let points: [Int: [LayerPoint]]
-
-        init(_ graph: Graph, points: [String: [LayerPoint]]) {
-            self.graph = graph
-            executor = GraphExecutor(graph)
-            var bySlot: [Int: [LayerPoint]] = [:]
-            for (name, list) in points { if let v = graph.value(named: name) { bySlot[v, default: []] += list } }
-            self.points = bySlot
-        }
     }
 
     /// The layers worth listing: module paths where the file recorded them, else every value.
@@ -99,24 +77,21 @@ public final class GraphModel: Module, Classifier {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        if let prepared = prepared(for: x.shape) {
-            return prepared.executor.run(x) { value, tensor in
-                (prepared.points[value] ?? []).reduce(tensor) { $1($0) }
+        if let special = specialisation(for: x.shape) {
+            var slots: [Int: [LayerPoint]] = [:]
+            for (name, list) in points { if let v = special.graph.value(named: name) { slots[v, default: []] += list } }
+            return special.executor.run(x) { value, tensor in
+                (slots[value] ?? []).reduce(tensor) { $1($0) }
             }
         }
         let rows = (0..<x.shape[0]).map { row(x, $0) }
         return concat(rows.map { forward($0) }, axis: 0)
     }
 
-    /// The graph and its executor for inputs of `shape`, made on first use; nil when the
-    /// graph does not take that batch size (then the caller splits the batch).
-    func prepared(for shape: [Int]) -> Prepared? {
-        if let known = lock.withLock({ graphs[shape] }) { return known }
-        var made: Prepared?
-        if let graph = try? source.graph(forInputShape: shape), graph.shapes[graph.output] == [shape[0], outputSize] {
-            made = Prepared(graph, points: points)
-        }
-        lock.withLock { graphs[shape] = made }
+    /// The graph and its executor for inputs of `shape`; nil when the graph does not take that
+    /// batch size (then the caller splits the batch).
+    func specialisation(for shape: [Int]) -> GraphSuffixRunner.Specialisation? {
+        let made = runner.specialisation(for: shape)
         if made == nil && shape[0] == 1 {
             preconditionFailure("the graph for input \(shape) cannot be made, though the model was checked at \(inputShape)")
         }
@@ -142,4 +117,14 @@ public final class GraphModel: Module, Classifier {
 func row(_ x: Tensor, _ i: Int) -> Tensor {
     let size = x.count / max(x.shape[0], 1)
     return Tensor(shape: [1] + x.shape.dropFirst(), scalars: Array(x.scalars[i * size ..< (i + 1) * size]))
+}
+
+/// Running only what follows a layer (Ablation-CAM's many passes), through the runner.
+extension GraphModel: LayerSuffixRunning {
+    public func logits(of input: Tensor, layer name: String, ablation: ChannelAblation) throws -> Tensor {
+        guard let layer = layer(named: name) else {
+            throw UnknownLayerError(name: name, validNames: layers.map(\.name))
+        }
+        return try runner.logits(of: input, value: layer.value, layout: layer.layout, ablation: ablation)
+    }
 }

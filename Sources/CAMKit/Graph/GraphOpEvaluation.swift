@@ -1,5 +1,7 @@
 /// What each op computes, through the runtime's kernels, so that a graph records its backward
-/// exactly as a hand-written module does.
+/// exactly as a hand-written module does. Where a native op does the same (matmul of the ranks
+/// it takes, a sum or mean over one axis, zero padding of the spatial axes), its kernel runs,
+/// so that a traced native model computes exactly what it did when traced.
 extension GraphOp {
     /// The op applied to tensors whose shapes the graph has already checked.
     public func apply(_ x: [Tensor]) -> Tensor {
@@ -10,7 +12,9 @@ extension GraphOp {
         case .linear:
             return CAMKit.linear(x[0], weight: x[1], bias: x.count > 2 ? x[2] : nil)
         case .matmul:
-            return matmulBroadcast(x[0], x[1])
+            let (a, b) = (x[0].rank, x[1].rank)
+            let native = (a == 2 || a == 3) && (b == 2 || (b == 3 && a == 3 && x[0].shape[0] == x[1].shape[0]))
+            return native ? CAMKit.matmul(x[0], x[1]) : matmulBroadcast(x[0], x[1])
         case .batchNorm(let epsilon):
             return batchNormAnyRank(x[0], scale: x[1], bias: x[2], mean: x[3], variance: x[4], epsilon: epsilon)
         case .layerNorm(let axis, let epsilon):
@@ -34,6 +38,10 @@ extension GraphOp {
             return x[0] * factor
         case .softmax(let axis):
             return CAMKit.softmax(x[0], axis: axis)
+        case .reduce(.sum, let axes, let keepDims) where axes.count == 1:
+            return x[0].sum(axis: axes[0], keepDims: keepDims)
+        case .reduce(.mean, let axes, let keepDims) where axes.count == 1:
+            return x[0].mean(axis: axes[0], keepDims: keepDims)
         case .reduce(let kind, let axes, let keepDims):
             return CAMKit.reduce(x[0], kind, axes: axes, keepDims: keepDims)
         case .globalAveragePool:
@@ -46,6 +54,9 @@ extension GraphOp {
         case .maxPool(let a):
             return CAMKit.maxPool2d(x[0], kernel: (a.kernelH, a.kernelW), stride: (a.strideH, a.strideW), padding: a.padding,
                              dilation: (a.dilationH, a.dilationW), ceilMode: a.ceilMode)
+        case .pad(let before, let after, .constant(0)) where x[0].rank == 4 && before.prefix(2) == [0, 0] && after.prefix(2) == [0, 0]
+            && !(before + after).contains(where: { $0 < 0 }):
+            return zeroPad2d(x[0], Padding2D(top: before[2], bottom: after[2], left: before[3], right: after[3]))
         case .pad(let before, let after, let mode):
             return CAMKit.pad(x[0], before: before, after: after, mode: mode)
         case .reshape(let shape):

@@ -32,6 +32,9 @@ open class Module {
     private var forwardHooks: [UUID: (Tensor) -> Void] = [:]
     private var backwardHooks: [UUID: (Tensor) -> Void] = [:]
     private var replacement: (id: UUID, output: (Tensor) -> Tensor)?
+    /// Graph forms of this model traced for suffix runs, by input shape without the batch
+    /// (`tracingOnce`): kept here so that they live and die with the model.
+    private var traces: [[Int]: ModuleTrace] = [:]
     private let hookLock = NSLock()
 
     public init() {}
@@ -63,8 +66,11 @@ open class Module {
 
     /// Runs `forward` and the hooks registered on this module.
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        let tracer = GraphTracer.current
+        tracer?.enter(self)
         let replace = hookLock.withLock { replacement?.output }
         let output = replace?(x) ?? forward(x)
+        tracer?.leave(self, output: output, replaced: replace != nil)
         let (onOutput, onGradient) = hookLock.withLock { (Array(forwardHooks.values), Array(backwardHooks.values)) }
         if !onGradient.isEmpty {
             // Makes this output the place where backward stops unless an earlier layer was
@@ -105,6 +111,10 @@ open class Module {
             self?.hookLock.withLock { if self?.replacement?.id == id { self?.replacement = nil } }
         }
     }
+
+    func keptTrace(forInputShape key: [Int]) -> ModuleTrace? { hookLock.withLock { traces[key] } }
+
+    func keep(_ trace: ModuleTrace, forInputShape key: [Int]) { hookLock.withLock { traces[key] = trace } }
 
     /// Every module of the tree with its dotted path, this one first under `""`.
     public func namedModules(prefix: String = "") -> [(name: String, module: Module)] {

@@ -7,16 +7,16 @@ private let normalDensityScale: Float = 0.398_942_280_401_432_68
 
 /// GELU, 0.5 x (1 + erf(x / sqrt 2)), evaluated in ATen's order of operations.
 public func gelu(_ x: Tensor) -> Tensor {
-    recordedMap(x, "gelu", GELUKernel.self, derivative: GELUKernel.Backward.self)
+    traced(.unary(.gelu), [x]) { recordedMap(x, "gelu", GELUKernel.self, derivative: GELUKernel.Backward.self) }
 }
 
 public func relu(_ x: Tensor) -> Tensor {
-    recordedMap(x, "relu", ReLUKernel.self, derivative: ReLUKernel.Backward.self)
+    traced(.unary(.relu), [x]) { recordedMap(x, "relu", ReLUKernel.self, derivative: ReLUKernel.Backward.self) }
 }
 
 /// min(max(x, 0), 6).
 public func relu6(_ x: Tensor) -> Tensor {
-    recordedMap(x, "relu6", ReLU6Kernel.self, derivative: ReLU6Kernel.Backward.self)
+    traced(.unary(.relu6), [x]) { recordedMap(x, "relu6", ReLU6Kernel.self, derivative: ReLU6Kernel.Backward.self) }
 }
 
 private enum GELUKernel: UnaryVectorKernel {

@@ -1,6 +1,18 @@
 /// Inference-mode BatchNorm over NCHW with running statistics.
 /// The statistics fold into a per-channel scale and shift: y = x * scale + shift.
 public func batchNorm2d(_ x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
+    traced([x, mean, variance] + [weight, bias].compactMap { $0 }, {
+        untracedBatchNorm2d(x, mean: mean, variance: variance, weight: weight, bias: bias, eps: eps)
+    }) { v, tracer in
+        // The graph op always takes a scale and a shift: 1 and 0 give the very same arithmetic.
+        let channels = [x.shape[1]]
+        let scale = weight == nil ? tracer.constant(Tensor(repeating: 1, shape: channels)) : v[3]
+        let shift = bias == nil ? tracer.constant(Tensor.zeros(channels)) : v[weight == nil ? 3 : 4]
+        return (.batchNorm(epsilon: eps), [v[0], scale, shift, v[1], v[2]])
+    }
+}
+
+private func untracedBatchNorm2d(_ x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
     precondition(x.rank == 4, "batchNorm2d takes NCHW, got \(x.shape)")
     let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
     for (name, p) in [("mean", mean), ("variance", variance), ("weight", weight), ("bias", bias)] {

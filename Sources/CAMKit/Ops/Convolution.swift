@@ -79,11 +79,14 @@ struct ConvGeometry {
 /// and BLAS.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
                    padding: Padding2D = .symmetric(0), dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
-    let geometry = ConvGeometry(input: x.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
-                                padding: padding, dilation: dilation, groups: groups)
-    return geometry.isDepthwise
-        ? depthwiseConv2d(x, weight: weight, bias: bias, geometry: geometry)
-        : generalConv2d(x, weight: weight, bias: bias, geometry: geometry)
+    traced(.conv2d(Conv2dAttributes(stride: stride, padding: padding, dilation: dilation, groups: groups)),
+           [x, weight] + (bias.map { [$0] } ?? [])) {
+        let geometry = ConvGeometry(input: x.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
+                                    padding: padding, dilation: dilation, groups: groups)
+        return geometry.isDepthwise
+            ? depthwiseConv2d(x, weight: weight, bias: bias, geometry: geometry)
+            : generalConv2d(x, weight: weight, bias: bias, geometry: geometry)
+    }
 }
 
 /// The im2col + GEMM convolution, valid for any geometry.

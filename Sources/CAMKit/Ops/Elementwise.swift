@@ -172,6 +172,10 @@ private enum CubeKernel: UnaryVectorKernel {
 
 extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
+        traced(.binary(.add), [a, b]) { untracedAdd(a, b) }
+    }
+
+    private static func untracedAdd(_ a: Tensor, _ b: Tensor) -> Tensor {
         let out = broadcastMap(a, b, AddKernel.self)
         return record(out, op: "add", inputs: [a, b]) { g, needs in
             [needs[0] ? g.sum(toShape: a.shape) : nil, needs[1] ? g.sum(toShape: b.shape) : nil]
@@ -179,6 +183,10 @@ extension Tensor {
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
+        traced(.binary(.sub), [a, b]) { untracedSub(a, b) }
+    }
+
+    private static func untracedSub(_ a: Tensor, _ b: Tensor) -> Tensor {
         let out = broadcastMap(a, b, SubtractKernel.self)
         return record(out, op: "sub", inputs: [a, b]) { g, needs in
             [needs[0] ? g.sum(toShape: a.shape) : nil, needs[1] ? (-g).sum(toShape: b.shape) : nil]
@@ -186,6 +194,10 @@ extension Tensor {
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
+        traced(.binary(.mul), [a, b]) { untracedMul(a, b) }
+    }
+
+    private static func untracedMul(_ a: Tensor, _ b: Tensor) -> Tensor {
         let out = broadcastMap(a, b, MultiplyKernel.self)
         return record(out, op: "mul", inputs: [a, b]) { g, needs in
             [needs[0] ? (g.detached() * b.detached()).sum(toShape: a.shape) : nil,
@@ -204,8 +216,10 @@ extension Tensor {
     }
 
     public static func * (a: Tensor, s: Float) -> Tensor {
-        let out = Tensor(shape: a.shape) { o in a.withScalars { p in for i in 0..<o.count { o[i] = p[i] * s } } }
-        return record(out, op: "scale", inputs: [a]) { g, _ in [g * s] }
+        traced(.scale(s), [a]) {
+            let out = Tensor(shape: a.shape) { o in a.withScalars { p in for i in 0..<o.count { o[i] = p[i] * s } } }
+            return record(out, op: "scale", inputs: [a]) { g, _ in [g * s] }
+        }
     }
 
     public static prefix func - (a: Tensor) -> Tensor { a * -1 }

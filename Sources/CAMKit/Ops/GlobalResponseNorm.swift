@@ -1,6 +1,10 @@
 /// ConvNeXt V2 GRN on NCHW (timm GlobalResponseNorm with channels_last=False): gx = L2 norm over (H,W) per (n,c);
 /// nx = gx / (mean over c of gx + eps); y = x + bias + weight * (x * nx). weight, bias: (C).
 public func globalResponseNorm2d(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float = 1e-6) -> Tensor {
+    traced(.globalResponseNorm(epsilon: eps), [x, weight, bias]) { untracedGlobalResponseNorm2d(x, weight: weight, bias: bias, eps: eps) }
+}
+
+private func untracedGlobalResponseNorm2d(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
     precondition(x.rank == 4, "globalResponseNorm2d takes NCHW, got \(x.shape)")
     let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
     precondition(weight.shape == [c] && bias.shape == [c],

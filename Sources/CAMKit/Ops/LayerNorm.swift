@@ -7,6 +7,12 @@ private func checkAffine(_ p: Tensor?, _ c: Int, _ name: String, _ x: Tensor) {
 
 /// LayerNorm over the last axis (PyTorch F.layer_norm semantics: biased variance, eps inside sqrt).
 public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
+    traced([x] + [weight, bias].compactMap { $0 }, { untracedLayerNorm(x, weight: weight, bias: bias, eps: eps) }) { v, tracer in
+        (.layerNorm(axis: x.rank - 1, epsilon: eps), tracer.normOperands(v, hasWeight: weight != nil, hasBias: bias != nil))
+    }
+}
+
+private func untracedLayerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
     precondition(x.rank >= 1, "layerNorm of a scalar")
     let c = x.shape[x.rank - 1], rows = x.count / max(c, 1)
     checkAffine(weight, c, "layerNorm weight", x)
@@ -90,6 +96,12 @@ public func layerNorm(_ x: Tensor, fromAxis axis: Int, weight: Tensor?, bias: Te
 
 /// timm LayerNorm2d: NCHW, normalised over C at each (n, h, w). Do NOT permute/copy: vectorise over the contiguous H*W axis.
 public func layerNorm2d(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
+    traced([x] + [weight, bias].compactMap { $0 }, { untracedLayerNorm2d(x, weight: weight, bias: bias, eps: eps) }) { v, tracer in
+        (.layerNorm2d(epsilon: eps), tracer.normOperands(v, hasWeight: weight != nil, hasBias: bias != nil))
+    }
+}
+
+private func untracedLayerNorm2d(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
     precondition(x.rank == 4, "layerNorm2d takes NCHW, got \(x.shape)")
     let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
     checkAffine(weight, c, "layerNorm2d weight", x)

@@ -30,6 +30,17 @@ private func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB:
 
 /// 2-D (M,K)x(K,N) or batched 3-D (B,M,K)x(B,K,N) (b may also be 2-D and shared across the batch); cblas_sgemm.
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    traced([a, b], { untracedMatmul(a, b, transposeA: transposeA, transposeB: transposeB) }) { v, tracer in
+        // The graph's matmul does not transpose: a transpose node before it does.
+        func operand(_ i: Int, transposed: Bool) -> Int {
+            let rank = tracer.shape(of: v[i]).count
+            return transposed ? tracer.insert(.transpose(Array(0..<(rank - 2)) + [rank - 1, rank - 2]), [v[i]]) : v[i]
+        }
+        return (.matmul, [operand(0, transposed: transposeA), operand(1, transposed: transposeB)])
+    }
+}
+
+private func untracedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
     let out = matmulValue(a, b, transposeA: transposeA, transposeB: transposeB)
     return Tensor.record(out, op: "matmul", inputs: [a, b]) { g, needs in
         // With A' = op(A), B' = op(B): dA' = G B'ᵀ and dB' = A'ᵀ G, transposed back where op transposed.
@@ -57,6 +68,10 @@ private func broadcastBatch(_ b: Tensor, _ batch: Int) -> Tensor {
 
 /// x (..., in), weight (out, in) as PyTorch nn.Linear stores it, bias (out) or nil -> (..., out). One sgemm.
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    traced(.linear, [x, weight] + (bias.map { [$0] } ?? [])) { untracedLinear(x, weight: weight, bias: bias) }
+}
+
+private func untracedLinear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     precondition(weight.rank == 2 && x.rank >= 1 && x.shape.last == weight.shape[1],
                  "linear input \(x.shape) does not match weight \(weight.shape) (out, in)")
     let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])

@@ -2,6 +2,10 @@
 
 /// Averages each channel plane: (N, C, H, W) -> (N, C, 1, 1), the head of all three networks.
 public func globalAveragePool2d(_ x: Tensor) -> Tensor {
+    traced(.globalAveragePool, [x]) { untracedGlobalAveragePool2d(x) }
+}
+
+private func untracedGlobalAveragePool2d(_ x: Tensor) -> Tensor {
     precondition(x.rank == 4 && x.shape[2] * x.shape[3] > 0,
                  "globalAveragePool2d: input must be NCHW with a non-empty plane, got shape \(x.shape)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -35,6 +39,12 @@ private func adaptiveBin(_ i: Int, _ inSize: Int, _ outSize: Int) -> Range<Int> 
 
 /// Averages (N, C, H, W) into (N, C, outH, outW) bins, exactly as PyTorch's `adaptive_avg_pool2d`.
 public func adaptiveAveragePool2d(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
+    traced(.adaptiveAveragePool(height: outputSize.0, width: outputSize.1), [x]) {
+        untracedAdaptiveAveragePool2d(x, outputSize: outputSize)
+    }
+}
+
+private func untracedAdaptiveAveragePool2d(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
     precondition(x.rank == 4, "adaptiveAveragePool2d: input must be NCHW, got shape \(x.shape)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (oh, ow) = outputSize

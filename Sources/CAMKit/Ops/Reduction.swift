@@ -15,6 +15,10 @@ public enum ReduceKind: Sendable {
 /// sum by the element count, as torch. The maximum propagates NaN, as torch's `amax`, and its
 /// gradient is torch's `amax` backward: shared evenly among the elements equal to the maximum.
 public func reduce(_ x: Tensor, _ kind: ReduceKind, axes: [Int], keepDims: Bool) -> Tensor {
+    traced(.reduce(kind, axes: axes, keepDims: keepDims), [x]) { untracedReduce(x, kind, axes: axes, keepDims: keepDims) }
+}
+
+private func untracedReduce(_ x: Tensor, _ kind: ReduceKind, axes: [Int], keepDims: Bool) -> Tensor {
     precondition(axes == Array(Set(axes)).sorted() && axes.allSatisfy { $0 >= 0 && $0 < x.rank },
                  "reduce: axes \(axes) must be sorted, unique and within the rank of \(x.shape)")
     let reduced = Set(axes)

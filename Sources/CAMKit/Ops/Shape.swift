@@ -11,6 +11,10 @@ extension Tensor {
     /// The same elements under another shape; one dimension may be -1 and is inferred.
     /// The elements are a copy-on-write array, so nothing mutable is shared.
     public func reshaped(_ newShape: [Int]) -> Tensor {
+        traced(.reshape(newShape), [self]) { untracedReshaped(newShape) }
+    }
+
+    private func untracedReshaped(_ newShape: [Int]) -> Tensor {
         var resolved = newShape
         if let i = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != i }.map(\.element).product
@@ -29,6 +33,12 @@ extension Tensor {
 
     /// Axes reordered: output axis `i` is input axis `dims[i]`, as `torch.permute`.
     public func permuted(_ dims: [Int]) -> Tensor {
+        traced(.transpose(dims.map { normalizedAxis($0, rank: rank, "permuted \(shape) by \(dims)") }), [self]) {
+            untracedPermuted(dims)
+        }
+    }
+
+    private func untracedPermuted(_ dims: [Int]) -> Tensor {
         let dims = dims.map { normalizedAxis($0, rank: rank, "permuted \(shape) by \(dims)") }
         precondition(dims.count == rank && Set(dims).count == rank, "permuted: \(dims) is not a permutation of the axes of \(shape)")
         let out = permute(self, dims)
@@ -91,6 +101,12 @@ private func permute(_ x: Tensor, _ dims: [Int]) -> Tensor {
 
 /// Joins tensors along `axis` (negative counts from the end); all other dimensions must agree.
 public func concat(_ xs: [Tensor], axis: Int) -> Tensor {
+    traced(.concat(axis: normalizedAxis(axis, rank: xs.first?.rank ?? 0, "concat of \(xs.map(\.shape))")), xs) {
+        untracedConcat(xs, axis: axis)
+    }
+}
+
+private func untracedConcat(_ xs: [Tensor], axis: Int) -> Tensor {
     precondition(!xs.isEmpty, "concat of no tensors")
     let first = xs[0].shape
     let axis = normalizedAxis(axis, rank: first.count, "concat of \(xs.map(\.shape))")
@@ -133,6 +149,12 @@ public func concat(_ xs: [Tensor], axis: Int) -> Tensor {
 /// Zero rows and columns around the spatial dimensions of an NCHW tensor, as `F.pad` with
 /// zeros or Keras `ZeroPadding2D`. Its gradient is the inner window of the output gradient.
 public func zeroPad2d(_ x: Tensor, _ p: Padding2D) -> Tensor {
+    traced(.pad(before: [0, 0, p.top, p.left], after: [0, 0, p.bottom, p.right], mode: .constant(0)), [x]) {
+        untracedZeroPad2d(x, p)
+    }
+}
+
+private func untracedZeroPad2d(_ x: Tensor, _ p: Padding2D) -> Tensor {
     precondition(x.rank == 4, "zeroPad2d: input must be NCHW, got \(x.shape)")
     precondition(min(p.top, p.bottom, p.left, p.right) >= 0, "zeroPad2d: negative padding \(p)")
     if p == .symmetric(0) { return x }

@@ -1,5 +1,9 @@
 /// exp(x - max) / sum, along one axis (negative counts from the end).
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+    traced(.softmax(axis: normalizedAxis(axis, rank: x.rank, "softmax of \(x.shape)")), [x]) { untracedSoftmax(x, axis: axis) }
+}
+
+private func untracedSoftmax(_ x: Tensor, axis: Int) -> Tensor {
     let a = normalizedAxis(axis, rank: x.rank, "softmax of \(x.shape)")
     let outer = Array(x.shape[..<a]).product, n = x.shape[a], inner = Array(x.shape[(a + 1)...]).product
     let out = Tensor(shape: x.shape) { out in

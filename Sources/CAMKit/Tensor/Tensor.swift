@@ -27,6 +27,7 @@ public final class Tensor {
         self.shape = shape
         self.scalars = scalars
         self.requiresGrad = requiresGrad
+        GraphTracer.current?.made(self)
     }
 
     /// A tensor of `shape` filled with `value`.
