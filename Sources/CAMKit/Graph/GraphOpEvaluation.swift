@@ -1,6 +1,6 @@
 /// What each op computes, through the runtime's kernels, so that a graph records its backward
 /// exactly as a hand-written module does. Where a native op does the same (matmul of the ranks
-/// it takes, a sum or mean over one axis, zero padding of the spatial axes), its kernel runs,
+/// it takes, zero padding of the spatial axes), its kernel runs,
 /// so that a traced native model computes exactly what it did when traced.
 extension GraphOp {
     /// The op applied to tensors whose shapes the graph has already checked.
@@ -38,10 +38,6 @@ extension GraphOp {
             return x[0] * factor
         case .softmax(let axis):
             return CAMKit.softmax(x[0], axis: axis)
-        case .reduce(.sum, let axes, let keepDims) where axes.count == 1:
-            return x[0].sum(axis: axes[0], keepDims: keepDims)
-        case .reduce(.mean, let axes, let keepDims) where axes.count == 1:
-            return x[0].mean(axis: axes[0], keepDims: keepDims)
         case .reduce(let kind, let axes, let keepDims):
             return CAMKit.reduce(x[0], kind, axes: axes, keepDims: keepDims)
         case .globalAveragePool:
