@@ -9,6 +9,12 @@ private func untracedSoftmax(_ x: Tensor, axis: Int) -> Tensor {
     let out = Tensor(shape: x.shape) { out in
         guard let y = out.baseAddress, n > 0 else { return }
         x.withScalars { src in
+            if inner == 1 {
+                parallelChunks(outer, grain: max(1, 16384 / n)) { range in
+                    for o in range { softmaxRow(src + o * n, y + o * n, n) }
+                }
+                return
+            }
             parallelChunks(outer, grain: max(1, 16384 / max(n * inner, 1))) { range in
                 // Works on `inner` independent rows at once; the axis is strided by `inner`.
                 var stats = [Float](repeating: 0, count: inner)
@@ -55,6 +61,31 @@ private func untracedSoftmax(_ x: Tensor, axis: Int) -> Tensor {
             } }
         }]
     }
+}
+
+/// Softmax of one contiguous row (the last axis, as attention's), a vector at a time. The sum
+/// adds the exponentials in the same order as the strided path adds its rows.
+private func softmaxRow(_ p: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Float>, _ n: Int) {
+    var top = -Float.infinity
+    var i = 0
+    if n >= vectorWidth {
+        var lanes = p.loadVector(0)
+        i = vectorWidth
+        while i + vectorWidth <= n { lanes = pointwiseMax(lanes, p.loadVector(i)); i += vectorWidth }
+        top = lanes.max()
+    }
+    while i < n { top = max(top, p[i]); i += 1 }
+    let shift = FloatVector(repeating: top)
+    i = 0
+    while i + vectorWidth <= n { q.storeVector(p.loadVector(i) - shift, i); i += vectorWidth }
+    while i < n { q[i] = p[i] - top; i += 1 }
+    exponentiate(q, n)
+    var sum: Float = 0
+    for j in 0..<n { sum += q[j] }
+    let scale = FloatVector(repeating: 1 / sum)
+    i = 0
+    while i + vectorWidth <= n { q.storeVector(q.loadVector(i) * scale, i); i += vectorWidth }
+    while i < n { q[i] *= scale[0]; i += 1 }
 }
 
 /// `p[i] = exp(p[i])` in place, a vector at a time.
