@@ -42,6 +42,12 @@ let package = Package(
             name: "CImageCodecs",
             dependencies: ["CJPEG", "CPNG"]
         ),
+        // Kernels in C where Swift cannot say which instruction set to compile for, and the
+        // CPU detection that chooses among them.
+        .target(
+            name: "CKernels",
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
+        ),
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: "hdf5",
@@ -51,6 +57,7 @@ let package = Package(
             name: "CAMKit",
             dependencies: [
                 "COpenBLAS",
+                "CKernels",
                 "CCairo",
                 "CImageCodecs",
                 "CHDF5",

@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -25,10 +26,25 @@ public enum ComputeThreads {
     }
 
     /// OpenBLAS keeps to one thread of its own, set once before its first call: `sgemm`
-    /// shares its tiles over ours (see there).
-    private static let openBLASSingleThreaded: Void = openblas_set_num_threads(1)
+    /// shares its tiles over ours (see there). Before that it is given the CPU's own kernels
+    /// where it runs older ones, or those `CAMKIT_OPENBLAS_CORETYPE` names (`inherit` keeps
+    /// OpenBLAS's choice; see `ck_openblas_choose_core`): twice the GEMM speed on Zen 4.
+    private static let openBLASCore: String? = {
+        let requested = ProcessInfo.processInfo.environment["CAMKIT_OPENBLAS_CORETYPE"]
+        let core = ck_openblas_choose_core(requested).map { String(cString: $0) }
+        if let requested, !requested.isEmpty, requested.lowercased() != "inherit",
+           core?.lowercased() != requested.lowercased() {
+            FileHandle.standardError.write(Data(
+                "CAMKIT_OPENBLAS_CORETYPE=\(requested): this OpenBLAS cannot use that kernel set; using \(core ?? "its own")\n".utf8))
+        }
+        openblas_set_num_threads(1)
+        return core
+    }()
 
-    static func keepOpenBLASSingleThreaded() { openBLASSingleThreaded }
+    static func keepOpenBLASSingleThreaded() { _ = openBLASCore }
+
+    /// The kernel set OpenBLAS runs ("Cooperlake", "Haswell", …), for benchmarks and reports.
+    public static var openBLASCoreName: String? { openBLASCore }
 }
 
 /// Runs `body` over contiguous sub-ranges of `0..<count`, one per thread, when every range gets

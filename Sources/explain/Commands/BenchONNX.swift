@@ -70,6 +70,7 @@ extension BenchONNX {
             }
         }
         let sum = totals.values.map(\.ms).reduce(0, +)
+        print("OpenBLAS kernels: \(ComputeThreads.openBLASCoreName ?? "unknown"), threads: \(ComputeThreads.count)")
         for (kind, t) in totals.sorted(by: { $0.value.ms > $1.value.ms }) {
             print(kind.padding(toLength: 22, withPad: " ", startingAt: 0)
                 + String(format: "%9.2f ms  %5.1f %%  %5d ops", t.ms, 100 * t.ms / sum, t.count / repeats))
