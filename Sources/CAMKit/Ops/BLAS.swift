@@ -15,15 +15,41 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     let tiling = GEMMTiling(m: m, n: n)
     parallelChunks(tiling.count) { tiles in
         for tile in tiles {
-            let (rows, columns) = tiling.bounds(of: tile)
-            // Row-major: rows of A (or columns of Aᵀ), columns of B (or rows of Bᵀ), and C's block.
-            let aStart = a + (transA ? rows.lowerBound : rows.lowerBound * lda)
-            let bStart = b + (transB ? columns.lowerBound * ldb : columns.lowerBound)
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(rows.count), Int32(columns.count), Int32(k), 1, aStart, Int32(lda), bStart, Int32(ldb),
-                        beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+            sgemmTile(tiling.bounds(of: tile), transA: transA, transB: transB, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c, ldc: ldc)
         }
     }
+}
+
+/// Independent products C_i = op(A_i) op(B_i) (+ C_i when `accumulate`) for i < `count`, all
+/// (m, n, k) and densely stored as for `sgemm(_:_:_:)`, their tiles shared over the threads
+/// together: small products (attention heads) keep every core busy, and each element is
+/// still summed by one call whatever the thread count. The C_i must not overlap.
+func sgemmBatch(count: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool = false,
+                a: (Int) -> UnsafePointer<Float>, b: (Int) -> UnsafePointer<Float>, c: (Int) -> UnsafeMutablePointer<Float>) {
+    ComputeThreads.keepOpenBLASSingleThreaded()
+    let tiling = GEMMTiling(m: m, n: n)
+    let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+    parallelChunks(count * tiling.count) { jobs in
+        for job in jobs {
+            let (i, tile) = job.quotientAndRemainder(dividingBy: tiling.count)
+            sgemmTile(tiling.bounds(of: tile), transA: transposeA, transB: transposeB, k: k, a: a(i), lda: lda,
+                      b: b(i), ldb: ldb, beta: accumulate ? 1 : 0, c: c(i), ldc: n)
+        }
+    }
+}
+
+/// One tile of `sgemm`, on the calling thread.
+func sgemmTile(_ bounds: (rows: Range<Int>, columns: Range<Int>), transA: Bool, transB: Bool, k: Int,
+               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let (rows, columns) = bounds
+    // Row-major: rows of A (or columns of Aᵀ), columns of B (or rows of Bᵀ), and C's block.
+    let aStart = a + (transA ? rows.lowerBound : rows.lowerBound * lda)
+    let bStart = b + (transB ? columns.lowerBound * ldb : columns.lowerBound)
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(rows.count), Int32(columns.count), Int32(k), 1, aStart, Int32(lda), bStart, Int32(ldb),
+                beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
 }
 
 /// `c = op(a) op(b)` (+ `c` when `accumulate`) for densely stored row-major matrices:
@@ -34,10 +60,11 @@ func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMuta
           b: b, ldb: transposeB ? k : n, beta: accumulate ? 1 : 0, c: c, ldc: n)
 }
 
-/// C cut into blocks along its wider side: 256 columns or 64 rows (multiples of every OpenBLAS
-/// unroll), so each tile is big enough to run at full speed and there are enough to share.
+/// C cut into blocks along its wider side: 128 columns or 64 rows (multiples of every OpenBLAS
+/// unroll), so each tile is big enough to run at full speed and there are enough to share
+/// evenly (a transformer's 768 columns are 6 tiles, not 3 for 2 cores).
 struct GEMMTiling {
-    static let columnTile = 256, rowTile = 64
+    static let columnTile = 128, rowTile = 64
     let m: Int, n: Int
     let alongColumns: Bool
     let count: Int

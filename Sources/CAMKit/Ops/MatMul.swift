@@ -20,10 +20,8 @@ private func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB:
                 return
             }
             let strideB = b.rank == 3 ? k * n : 0
-            for i in 0..<batch {
-                sgemm(pa + i * m * k, pb + i * strideB, c + i * m * n, m: m, n: n, k: k,
-                      transposeA: transposeA, transposeB: transposeB)
-            }
+            sgemmBatch(count: batch, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                       a: { pa + $0 * m * k }, b: { pb + $0 * strideB }, c: { c + $0 * m * n })
         } }
     }
 }
@@ -198,9 +196,9 @@ private struct BroadcastProduct {
     /// C[i] = op(X[i]) op(Y[i]) (`size` rows × columns × depth) for every entry i, the `count`
     /// elements of C zeroed first when `accumulate` (entries that share a C then add into it
     /// in entry order). For a shared B the whole batch is the one GEMM `merged` instead.
-    /// Entries that each have their own C and are a single GEMM tile go to the threads whole;
-    /// others run in order, each GEMM sharing its tiles over them. Either way every element is
-    /// summed by the same call whatever the thread count.
+    /// Entries that each have their own C share all their tiles over the threads; entries that
+    /// add into a shared C run in order, each GEMM sharing its tiles. Either way every element
+    /// is summed by the same call whatever the thread count.
     private func product(_ x: UnsafePointer<Float>, _ xOffsets: [Int], _ y: UnsafePointer<Float>, _ yOffsets: [Int],
                          _ c: UnsafeMutablePointer<Float>, _ targets: [Int], count: Int,
                          size: (m: Int, n: Int, k: Int), merged: (m: Int, n: Int, k: Int),
@@ -211,14 +209,14 @@ private struct BroadcastProduct {
             sgemm(x, y, c, m: merged.m, n: merged.n, k: merged.k, transposeA: transposeX, transposeB: transposeY)
             return
         }
-        func entry(_ i: Int) {
-            sgemm(x + xOffsets[i], y + yOffsets[i], c + targets[i], m: size.m, n: size.n, k: size.k,
-                  transposeA: transposeX, transposeB: transposeY, accumulate: accumulate)
-        }
-        if GEMMTiling(m: size.m, n: size.n).count == 1 && Set(targets).count == targets.count {
-            parallelChunks(targets.count) { range in for i in range { entry(i) } }
+        if Set(targets).count == targets.count {
+            sgemmBatch(count: targets.count, m: size.m, n: size.n, k: size.k, transposeA: transposeX, transposeB: transposeY,
+                       accumulate: accumulate, a: { x + xOffsets[$0] }, b: { y + yOffsets[$0] }, c: { c + targets[$0] })
         } else {
-            for i in targets.indices { entry(i) }
+            for i in targets.indices {
+                sgemm(x + xOffsets[i], y + yOffsets[i], c + targets[i], m: size.m, n: size.n, k: size.k,
+                      transposeA: transposeX, transposeB: transposeY, accumulate: accumulate)
+            }
         }
     }
 }
