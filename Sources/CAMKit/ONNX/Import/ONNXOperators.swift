@@ -55,6 +55,8 @@ extension ONNXSpecializer {
             }
             return [try emit(.matmul, [try input(0), b], name: name)]
         case "Add", "Sub", "Mul", "Div", "Pow":
+            if node.opType == "Add", let fused = try addBiasToLinear(try input(0), try input(1), name: name)
+                ?? addBiasToLinear(try input(1), try input(0), name: name) { return [fused] }
             let op = BinaryOp(rawValue: node.opType.lowercased())!
             return [try emit(.binary(op), [try input(0), try input(1)], name: name)]
         case "Sqrt", "Neg", "Reciprocal", "Exp", "Log", "Relu", "Sigmoid", "Tanh", "Erf", "HardSwish":

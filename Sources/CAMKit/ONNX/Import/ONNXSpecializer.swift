@@ -19,6 +19,8 @@ struct ONNXSpecializer {
     private var constants: [Int: Tensor] = [:]
     private var constantSlots: [String: Int] = [:]
     private var nodes: [Graph.Node] = []
+    /// How many nodes (and graph outputs) read each ONNX value.
+    private var readers: [String: Int] = [:]
     /// The largest value a graph may make (default 1 GiB of floats): a file asking for more is
     /// refused before any allocation.
     let maxValueElements: Int
@@ -60,8 +62,7 @@ struct ONNXSpecializer {
         env[input.name] = .value(inputSlot)
         for (name, tensor) in graph.initializers { env[name] = .constant(ONNXConstant(tensor), name: name) }
 
-        var consumed = Set<String>(graph.outputs.map(\.name))
-        for node in graph.nodes { consumed.formUnion(node.inputs) }
+        for name in graph.outputs.map(\.name) + graph.nodes.flatMap(\.inputs) { readers[name, default: 0] += 1 }
         for node in graph.nodes {
             current = node
             let inputs: [Operand?] = try node.inputs.map { name in
@@ -72,7 +73,7 @@ struct ONNXSpecializer {
             let outputs = try translate(node, inputs)
             for (i, name) in node.outputs.enumerated() where !name.isEmpty {
                 guard i < outputs.count else {
-                    if consumed.contains(name) { throw error("output \(i) ('\(name)') is not supported, and the graph uses it") }
+                    if readers[name] != nil { throw error("output \(i) ('\(name)') is not supported, and the graph uses it") }
                     continue
                 }
                 env[name] = outputs[i]
@@ -149,6 +150,20 @@ struct ONNXSpecializer {
         let out = addValue(name: name, shape: outShape)
         nodes.append(Graph.Node(op: op, inputs: slots, output: out, origin: current?.name ?? name))
         return .value(out)
+    }
+
+    /// `x + bias` as the bias of the linear layer that just made `x`, when nothing else reads
+    /// that layer's output and `bias` holds one value per output feature; nil otherwise.
+    /// Exporters write every Linear as MatMul then Add: this saves a pass over the output.
+    mutating func addBiasToLinear(_ x: Operand, _ bias: Operand, name: String) throws -> Operand? {
+        guard case .value(let slot) = x, case .constant(let c, _) = bias, let last = nodes.last, last.output == slot,
+              case .linear = last.op, last.inputs.count == 2, readers[names[slot]] == 1,
+              c.isFloat, c.shape == [shapes[slot].last ?? -1] else { return nil }
+        let b = try self.slot(bias)
+        nodes[nodes.count - 1] = Graph.Node(op: .linear, inputs: last.inputs + [b], output: slot, origin: last.origin)
+        index[names[slot]] = nil
+        names[slot] = name
+        return .value(slot)
     }
 
     /// The input at `i` as known integers, as shape and index inputs must be.
