@@ -10,8 +10,9 @@ Measurements (median and min of --repeats after --warmup runs, --threads threads
   torch forward          model(x) under torch.inference_mode()
   torch + grad-cam       one pytorch-grad-cam 1.5.7 GradCAM call, cam(input_tensor=x, targets=None)
                          (top-1, raw logit), at the layer our default picks: resnet50 `layer4` (last
-                         spatial map before pooling), vit `blocks.11` (the last block's output, with
-                         the documented reshape_transform: drop the class token, 14 x 14 grid). The
+                         spatial map before pooling), vit `blocks.11.norm1` (the last block's
+                         normalised attention input, with the documented reshape_transform: drop the
+                         class token, 14 x 14 grid). The
                          GradCAM object is built once; parameters keep requires_grad as the library
                          leaves them, so its backward runs through the whole network.
   onnxruntime forward    InferenceSession(intra_op_num_threads=--threads, inter_op 1).run on the file
@@ -53,7 +54,7 @@ from seeded_weights import seeded_input, seeded_state_dict  # noqa: E402
 SIZE = 224
 MODELS = {
     "resnet50": dict(timm="resnet50", layer="layer4", reshape=None),
-    "vit_base_patch16_224": dict(timm="vit_base_patch16_224", layer="blocks.11", reshape=(1, 14, 14)),
+    "vit_base_patch16_224": dict(timm="vit_base_patch16_224", layer="blocks.11.norm1", reshape=(1, 14, 14)),
 }
 
 

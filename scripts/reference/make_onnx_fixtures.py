@@ -158,7 +158,8 @@ def channels_last(grid: tuple[int, int]):
 
 
 # layers: module path -> layout. The first is the default layer ("last spatial map before global
-# pooling"; token models: the last block's output); the others are earlier layers.
+# pooling"; token models: the last block's output, or for class-token pooling the last block's
+# norm1, see notes.class_token_zero_gradients); the others are other layers.
 FAMILIES = {
     "resnet": dict(build=build_resnet, input=CNN_INPUT, timm="timm.models.resnet.ResNet",
                    config="BasicBlock, layers 1-1-1-1, channels 8-12-16-24, deep stem width 8, output_stride 16",
@@ -177,10 +178,10 @@ FAMILIES = {
                    layers={"s4": spatial()}),
     "vit": dict(build=build_vit, input=TOKEN_INPUT, timm="timm.models.vision_transformer.VisionTransformer",
                 config="img 32x48, patch 8 (grid 4x6), embed 32, depth 2, heads 2, mlp 2, class token",
-                layers={"blocks.1": tokens(1, (4, 6)), "blocks.1.norm1": tokens(1, (4, 6))}),
+                layers={"blocks.1.norm1": tokens(1, (4, 6)), "blocks.1": tokens(1, (4, 6))}),
     "deit": dict(build=build_deit, input=TOKEN_INPUT, timm="timm.models.deit.VisionTransformerDistilled",
                  config="as vit, with class and distillation tokens (eval: mean of the two heads)",
-                 layers={"blocks.1": tokens(2, (4, 6)), "blocks.1.norm1": tokens(2, (4, 6))}),
+                 layers={"blocks.1.norm1": tokens(2, (4, 6)), "blocks.1": tokens(2, (4, 6))}),
     "swin": dict(build=build_swin, input=SWIN_INPUT, timm="timm.models.swin_transformer.SwinTransformer",
                  config="img 32x64, patch 4, window 4, embed 16, depths 2-2, heads 1-2, mlp 2 (NHWC stages)",
                  layers={"layers.1": channels_last((4, 8)), "layers.0": channels_last((8, 16))}),
@@ -517,7 +518,8 @@ NOTES = {
         "(per token) and the token pick follow, so the gradient of the logit w.r.t. the patch tokens of "
         "blocks.1's output is exactly 0 and Grad-CAM, Grad-CAM++, LayerCAM and HiResCAM at blocks.1 are all-zero "
         "maps (raw_max 0); only Eigen-CAM (no gradients) shows something there. blocks.1.norm1 (the layer "
-        "pytorch-grad-cam's docs use for ViT) gets gradients through attention and gives real maps."),
+        "pytorch-grad-cam's docs use for ViT) gets gradients through attention and gives real maps, so it is "
+        "the default layer of class-token models."),
     "gap_equivalence": (
         "At a default CNN layer followed only by global average pooling the gradient is constant over h x w, so "
         "HiResCAM = Grad-CAM there (LayerCAM differs: relu(g))."),

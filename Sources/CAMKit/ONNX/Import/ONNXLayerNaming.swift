@@ -77,33 +77,57 @@ enum ONNXLayerNaming {
 
     /// The value a CAM is taken at by default: the input of the last global pooling (average or
     /// max over the map, a mean over tokens, or taking the class token), stepping back over a
-    /// final LayerNorm of token models, so that it is the last block's output.
+    /// final LayerNorm of token models, so that it is the last block's output. Where the head
+    /// reads only class tokens, the last block's output has no gradient at the patch tokens and
+    /// every gradient map would be zero; there it is the normalised input of the last block's
+    /// attention instead (`blocks.11.norm1`, pytorch-grad-cam's choice for ViTs).
     static func defaultValue(in graph: Graph) -> Int? {
         let producers = graph.producers
         let live = graph.live
         for node in graph.nodes.reversed() where live[node.output] {
             let x = node.inputs[0], s = graph.shapes[x]
-            let pools: Bool, tokens: Bool
+            let pools: Bool, tokens: Bool, classTokens: Bool
             switch node.op {
             case .globalAveragePool:
-                (pools, tokens) = (true, false)
+                (pools, tokens, classTokens) = (true, false, false)
             case .reduce(_, let axes, _):
-                (pools, tokens) = ((s.count == 4 && (axes == [2, 3] || axes == [1, 2])) || (s.count == 3 && axes == [1]),
-                                   s.count == 3 || axes == [1, 2])
+                (pools, tokens, classTokens) = ((s.count == 4 && (axes == [2, 3] || axes == [1, 2])) || (s.count == 3 && axes == [1]),
+                                                s.count == 3 || axes == [1, 2], false)
             case .gather(let axis, let indices, _):
-                (pools, tokens) = (s.count == 3 && axis == 1 && indices.count < s[1], true)
+                (pools, tokens, classTokens) = (s.count == 3 && axis == 1 && indices.count < s[1], true, true)
             case .slice(let starts, let ends, _):
-                (pools, tokens) = (s.count == 3 && ends[1] - starts[1] < s[1] && ends[1] - starts[1] <= 2, true)
+                (pools, tokens, classTokens) = (s.count == 3 && ends[1] - starts[1] < s[1] && ends[1] - starts[1] <= 2, true, true)
             case .averagePool(let a, _), .maxPool(let a):
-                (pools, tokens) = (s.count == 4 && a.kernelH == s[2] && a.kernelW == s[3], false)
+                (pools, tokens, classTokens) = (s.count == 4 && a.kernelH == s[2] && a.kernelW == s[3], false, false)
             default:
-                (pools, tokens) = (false, false)
+                (pools, tokens, classTokens) = (false, false, false)
             }
             guard pools else { continue }
-            if tokens, let p = producers[x], case .layerNorm = graph.nodes[p].op { return graph.nodes[p].inputs[0] }
-            return x
+            var blockOutput = x
+            if tokens, let p = producers[x], case .layerNorm = graph.nodes[p].op { blockOutput = graph.nodes[p].inputs[0] }
+            if classTokens, let attentionInput = lastAttentionInput(blockOutput: blockOutput, in: graph) { return attentionInput }
+            return blockOutput
         }
         return nil
+    }
+
+    /// The output of the first LayerNorm of a pre-norm transformer block, found from the block's
+    /// output `x + attn(norm1(x)) + mlp(norm2(·))` through its two residual additions; nil when
+    /// the block is not built that way.
+    private static func lastAttentionInput(blockOutput: Int, in graph: Graph) -> Int? {
+        let producers = graph.producers
+        func normalisation(of v: Int) -> Int? {
+            graph.nodes.first { node in
+                guard case .layerNorm = node.op else { return false }
+                return node.inputs.first == v
+            }?.output
+        }
+        func residual(into sum: Int) -> Int? {
+            guard let p = producers[sum], case .binary(.add) = graph.nodes[p].op else { return nil }
+            return graph.nodes[p].inputs.first { normalisation(of: $0) != nil && graph.constants[$0] == nil }
+        }
+        guard let middle = residual(into: blockOutput), let input = residual(into: middle) else { return nil }
+        return normalisation(of: input)
     }
 
     /// How a value is laid out: tokens when it is (N, T, C) and T fits the patch grid with a few
