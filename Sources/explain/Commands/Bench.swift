@@ -23,6 +23,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object per measurement instead of a table.")
     var json = false
 
+    @Flag(help: "Also print the forward time per op kind and the GEMMs' rate against sgemm (of the model traced into graph form).")
+    var profile = false
+
     @Option(help: "Time a pretrained zoo model instead (efficientnet-lite0, mobilenetv2-dogs19) at its input size; needs `make models`.")
     var model: String?
 
@@ -50,7 +53,13 @@ struct Bench: ParsableCommand {
                 try capture.run(model, input) { $0.oneHotSeed(classes: $0.argmaxRows()) }
             }
             report(variant, "forward+gradient", gradient)
+            if profile { try printTracedProfile(model, input) }
         }
+    }
+
+    private func printTracedProfile(_ model: Module, _ input: Tensor) throws {
+        print("profile of one forward pass:")
+        printProfile(try TracedGraphSource.trace(model, input: input).graph, input: input, repeats: repeats)
     }
 
     /// Forward, and forward + gradient of the top-1 logit at the default layer, of a zoo model.
@@ -70,6 +79,7 @@ struct Bench: ParsableCommand {
             try capture.run(model, input) { $0.oneHotSeed(classes: $0.argmaxRows()) }
         }
         reportZoo(entry, "forward+gradient", gradient)
+        if profile { try printTracedProfile(model, input) }
     }
 
     private func reportZoo(_ entry: ZooEntry, _ what: String, _ ms: [Double]) {

@@ -22,7 +22,7 @@ struct BenchONNX: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    @Flag(help: "Also print the forward time per op kind.")
+    @Flag(help: "Also print the forward time per op kind and the GEMMs' rate against sgemm.")
     var profile = false
 
     func run() throws {
@@ -35,7 +35,7 @@ struct BenchONNX: ParsableCommand {
         let forward = try timedRuns(repeats) { _ = graphModel(input) }
         let gradcam = try timedRuns(repeats) { _ = try extractor.explain(input) }
         let name = url.deletingPathExtension().lastPathComponent
-        if profile { try printProfile(graphModel, input) }
+        if profile { printProfile(try graphModel.source.graph(forInputShape: input.shape), input: input, repeats: repeats) }
         if json {
             print(#"{"impl":"swift","model":"\#(name)","layer":"\#(chosen)","forward_ms":\#(String(format: "%.2f", median(forward))),"#
                 + #""gradcam_ms":\#(String(format: "%.2f", median(gradcam))),"forward_min_ms":\#(String(format: "%.2f", forward.min()!)),"#
@@ -44,36 +44,6 @@ struct BenchONNX: ParsableCommand {
             print("\(name) at layer \(chosen), input \(graphModel.inputShape)")
             print(String(format: "forward   median %8.1f ms   min %8.1f ms", median(forward), forward.min()!))
             print(String(format: "gradcam   median %8.1f ms   min %8.1f ms", median(gradcam), gradcam.min()!))
-        }
-    }
-}
-
-extension BenchONNX {
-    /// Forward time per op kind over `repeats` runs: the time between one value and the next
-    /// is the op that made the second.
-    func printProfile(_ model: GraphModel, _ input: Tensor) throws {
-        let graph = try model.source.graph(forInputShape: input.shape)
-        let executor = GraphExecutor(graph)
-        let producers = graph.producers
-        var totals: [String: (ms: Double, count: Int)] = [:]
-        for _ in 0..<repeats {
-            var last = DispatchTime.now().uptimeNanoseconds
-            _ = executor.run(input) { value, tensor in
-                let now = DispatchTime.now().uptimeNanoseconds
-                if let p = producers[value] {
-                    let kind = graph.nodes[p].op.name
-                    totals[kind, default: (0, 0)].ms += Double(now - last) / 1e6 / Double(repeats)
-                    totals[kind, default: (0, 0)].count += 1
-                }
-                last = now
-                return tensor
-            }
-        }
-        let sum = totals.values.map(\.ms).reduce(0, +)
-        print("OpenBLAS kernels: \(ComputeThreads.openBLASCoreName ?? "unknown"), threads: \(ComputeThreads.count)")
-        for (kind, t) in totals.sorted(by: { $0.value.ms > $1.value.ms }) {
-            print(kind.padding(toLength: 22, withPad: " ", startingAt: 0)
-                + String(format: "%9.2f ms  %5.1f %%  %5d ops", t.ms, 100 * t.ms / sum, t.count / repeats))
         }
     }
 }
