@@ -3,7 +3,8 @@ SHELL := /bin/bash
 DEBIAN_PACKAGES := libjpeg-dev libopenblas-dev libpng-dev pkg-config
 # Cairo for panels and charts; fontconfig finds DejaVu Sans, the font every picture uses.
 DEBIAN_PACKAGES += libcairo2-dev libfontconfig-dev fontconfig fonts-dejavu-core
-DEBIAN_PACKAGES += libhdf5-dev
+# zlib inflates the deflate-compressed chunks of HDF5 files (Keras weights).
+DEBIAN_PACKAGES += zlib1g-dev
 DEBIAN_PACKAGES += python3-pip unzip
 # Headless browser for the gallery page test (GalleryBrowserTests skips without it).
 DEBIAN_PACKAGES += chromium

@@ -42,10 +42,11 @@ let package = Package(
             name: "CImageCodecs",
             dependencies: ["CJPEG", "CPNG"]
         ),
+        // inflate for the deflate filter of HDF5 chunks (Foundation offers none on Linux).
         .systemLibrary(
-            name: "CHDF5",
-            pkgConfig: "hdf5",
-            providers: [.apt(["libhdf5-dev"])]
+            name: "CInflate",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
             name: "CAMKit",
@@ -53,7 +54,7 @@ let package = Package(
                 "COpenBLAS",
                 "CCairo",
                 "CImageCodecs",
-                "CHDF5",
+                "CInflate",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
