@@ -38,7 +38,8 @@ public struct HDF5Dataset {
 
         var layout = object.message(.layout)!.cursor(file, what: "layout of '\(path)'")
         let version = try layout.u8()
-        guard version == 3 || version == 4 else { throw file.unsupported("dataset '\(path)': data layout message version \(version)") }
+        // Version 5 (libhdf5 2.0, h5py 3.16 with `libver="latest"`) is laid out as version 4.
+        guard (3...5).contains(version) else { throw file.unsupported("dataset '\(path)': data layout message version \(version)") }
         let layoutClass = try layout.u8()
         switch layoutClass {
         case 0:
