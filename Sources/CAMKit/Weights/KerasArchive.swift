@@ -59,6 +59,7 @@ struct KerasArchive {
         var pairs: [(String, Tensor)] = []
         var layerOf: [String] = []  // the layer of each pair
         var seen = Set<String>()
+        var visited = Set<UInt64>()  // layer groups, by object: hard links can make cycles
         try KerasHDF5.mapErrors(url, layer: nil) {
             guard let root = try weights.object(at: "/layers") else { return }
             try walk(root, nestedIn: nil, depth: 0)
@@ -68,7 +69,11 @@ struct KerasArchive {
         func walk(_ group: HDF5Object, nestedIn model: String?, depth: Int) throws {
             guard depth < 64 else { throw KerasHDF5Error(file: url, layer: nil, detail: "model.weights.h5 nests layers more than 64 deep") }
             for link in try group.links() {
-                guard let layerGroup = try group.child(named: link.name), let vars = try layerGroup.child(named: "vars"),
+                guard let layerGroup = try group.child(named: link.name) else { continue }
+                guard visited.insert(layerGroup.address).inserted else {
+                    throw KerasHDF5Error(file: url, layer: nil, detail: "model.weights.h5 links to the layer group '\(layerGroup.path)' twice")
+                }
+                guard let vars = try layerGroup.child(named: "vars"),
                       let name = try vars.attribute(named: "name")?.strings().first else { continue }
                 let (className, config) = configs[name] ?? ("?", [:])
                 if KerasHDF5.isNested(className) {

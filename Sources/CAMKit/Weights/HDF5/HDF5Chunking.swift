@@ -105,7 +105,7 @@ struct HDF5Chunking {
         case let .implicit(address):
             guard let address else { return [] }
             guard pipeline.filters.isEmpty else { throw file.damaged("dataset '\(path)' has an implicit chunk index and filters") }
-            guard gridCount <= file.fileSize / nominalBytes else {
+            guard address <= UInt64(file.fileSize), gridCount <= file.fileSize / nominalBytes else {
                 throw file.damaged("dataset '\(path)' has \(gridCount) implicit chunks of \(nominalBytes) bytes, more than the file holds")
             }
             return (0..<gridCount).map { i in

@@ -33,6 +33,8 @@ public struct HDF5Dataset {
         let count = HDF5Dataspace(dims: shape, isNull: false).count
         guard let count, count < HDF5File.maxElements else { throw fail("has shape \(shape)") }
         let bytes = count * elementSize
+        // An empty dataset's other dims may be anything: nothing below may multiply them.
+        if count == 0 { return [] }
         guard object.message(.externalFiles) == nil else { throw file.unsupported("dataset '\(path)' stored in external files") }
         let pipeline = try object.message(.filterPipeline).map { try HDF5FilterPipeline($0, file: file) } ?? HDF5FilterPipeline()
 
@@ -45,6 +47,7 @@ public struct HDF5Dataset {
         case 0:
             let size = Int(try layout.u16())
             guard size >= bytes else { throw fail("holds \(bytes) bytes, but \(size) are stored in the \(file.fileSize)-byte file") }
+            try file.allocate(count * 4, for: "dataset '\(path)'")
             return decode(try layout.bytes(bytes), count: count)
         case 1:
             let address = try layout.address()
@@ -56,6 +59,7 @@ public struct HDF5Dataset {
                 throw fail("has \(bytes) bytes at offset \(address), past the end of the \(file.fileSize)-byte file")
             }
             var data = try file.cursor(at: address, length: UInt64(bytes), what: "data of '\(path)'")
+            try file.allocate(count * 4, for: "dataset '\(path)'")
             return decode(try data.bytes(bytes), count: count)
         case 2:
             let chunking = try HDF5Chunking(&layout, version: version, rank: shape.count, elementSize: elementSize, path: path)
@@ -69,9 +73,9 @@ public struct HDF5Dataset {
         let chunkDims = chunking.chunkDims
         let elementSize = datatype.size
         // Chunks along each dimension, and in all.
-        let grid = zip(shape, chunkDims).map { ($0 + $1 - 1) / $1 }
+        let grid = zip(shape, chunkDims).map { ($0 - 1) / $1 + 1 }
         let needed = grid.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
-        let chunks = count == 0 ? [] : try chunking.chunks(file, shape: shape, grid: grid, pipeline: pipeline, path: path)
+        let chunks = try chunking.chunks(file, shape: shape, grid: grid, pipeline: pipeline, path: path)
         let stored = chunks.reduce(0) { $0 + $1.size }
         let (reach, overflow) = stored.multipliedReportingOverflow(by: pipeline.maxExpansion)
         guard overflow || reach >= bytes else {
@@ -89,6 +93,7 @@ public struct HDF5Dataset {
         }
 
         let chunkElements = chunkDims.reduce(1, *)
+        try file.allocate(count * 4, for: "dataset '\(path)'")
         var values = [Float](repeating: 0, count: count)
         let rank = shape.count
         var strides = [Int](repeating: 1, count: rank)

@@ -19,8 +19,25 @@ public final class HDF5File {
     static let maxMessagesPerHeader = 1 << 16
     /// Elements of one dataset: 8 GB of float32, far above any model this reads.
     static let maxElements = 1 << 31
+    /// Bytes all datasets read from one file may decode to: what deflate's largest ratio
+    /// allows from the whole file, so a file cannot make many datasets share one compressed
+    /// chunk and multiply it.
+    private var allocationBudget: Int {
+        let (budget, overflow) = bytes.count.multipliedReportingOverflow(by: HDF5FilterPipeline.maxDeflateRatio)
+        return overflow ? 1 << 34 : min(budget, 1 << 34)
+    }
+    private var allocated = 0
 
     var fileSize: Int { bytes.count }
+
+    /// Counts `count` more decoded bytes against the file's budget, before they are allocated.
+    func allocate(_ count: Int, for what: String) throws {
+        let (total, overflow) = allocated.addingReportingOverflow(count)
+        guard !overflow, total <= allocationBudget else {
+            throw damaged("\(what) would bring the bytes decoded from this file to more than \(allocationBudget)")
+        }
+        allocated = total
+    }
 
     public init(contentsOf url: URL) throws {
         self.url = url
@@ -59,11 +76,6 @@ public final class HDF5File {
             throw damaged("\(what) at address \(address) declares \(length) bytes, but the file has \(available) from there")
         }
         return HDF5Cursor(file: self, position: Int(start), end: Int(start) + Int(length ?? available), what: what)
-    }
-
-    /// The file's bytes in `range`, which a cursor has already checked.
-    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
     /// The root group.

@@ -2,11 +2,14 @@
 public final class HDF5Object {
     let file: HDF5File
     public let path: String
+    /// The object header's address: the object's identity, whatever path reached it.
+    public let address: UInt64
     let messages: [HDF5Message]
 
     init(file: HDF5File, address: UInt64, path: String) throws {
         self.file = file
         self.path = path
+        self.address = address
         messages = try HDF5ObjectHeader.messages(file, at: address)
         if let shared = messages.first(where: { $0.isShared }) {
             throw file.unsupported("'\(path)' uses a shared message (type \(shared.type))")
