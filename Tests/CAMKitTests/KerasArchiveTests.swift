@@ -61,4 +61,25 @@ final class KerasArchiveTests: XCTestCase {
         let model = MobileNetV2(numClasses: 19)
         try model.load(fromArchive)
     }
+
+    /// A zoo-file entry of architecture `mobilenetv2-keras` takes the `.keras` as it takes the `.h5`.
+    func testZooFileTakesEitherFile() throws {
+        let h5 = ModelZoo.mobileNetV2Dogs19.weightsURL
+        let archive = h5.deletingPathExtension().appendingPathExtension("keras")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: archive.path), "\(archive.path) is absent: run `make models keras-model`")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("camkit-keras-zoo-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try (0..<19).map { "breed_\($0)" }.joined(separator: "\n").write(to: folder.appendingPathComponent("labels.txt"), atomically: true, encoding: .utf8)
+        var logits: [[Float]] = []
+        for weights in [h5, archive] {
+            let zoo = folder.appendingPathComponent("zoo.json")
+            try #"{"models": [{"name": "dogs", "architecture": "mobilenetv2-keras", "weights": "\#(weights.path)", "labels": "labels.txt"}]}"#
+                .write(to: zoo, atomically: true, encoding: .utf8)
+            let model = try ZooFile(contentsOf: zoo).descriptors[0].load()
+            let input = Tensor(shape: [1, 3, 160, 160], scalars: (0..<(3 * 160 * 160)).map { Float($0 % 255) / 127.5 - 1 })
+            logits.append(model.model.forward(input).scalars)
+        }
+        XCTAssertEqual(logits[0], logits[1])
+    }
 }

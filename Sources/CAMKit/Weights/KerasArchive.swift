@@ -17,7 +17,7 @@ struct KerasArchive {
     private let weights: HDF5File
 
     /// Whether the file is a zip archive (a `.keras` file) rather than HDF5, by its first bytes.
-    static func isArchive(_ url: URL) throws -> Bool {
+    static func isArchive(_ url: URL) -> Bool {
         guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
         defer { try? handle.close() }
         return (try? handle.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04])

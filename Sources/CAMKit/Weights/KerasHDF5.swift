@@ -40,7 +40,7 @@ public enum KerasHDF5 {
     ///   `["mobilenetv2_1.00_160": "backbone"]` (Keras model names may contain dots, which
     ///   module paths cannot). A nested model not listed keeps its Keras name.
     public static func read(contentsOf url: URL, nestedPrefixes: [String: String] = [:]) throws -> StateDict {
-        if try KerasArchive.isArchive(url) {
+        if KerasArchive.isArchive(url) {
             return try KerasArchive(url).stateDict(nestedPrefixes: nestedPrefixes)
         }
         return try Reader(url).stateDict(nestedPrefixes: nestedPrefixes)
@@ -49,7 +49,7 @@ public enum KerasHDF5 {
     /// Every layer of the saved model (nested ones included) with its Keras class, from the
     /// `model_config` attribute (or a `.keras` file's `config.json`), in file order.
     public static func layerClasses(contentsOf url: URL) throws -> [(name: String, className: String)] {
-        if try KerasArchive.isArchive(url) {
+        if KerasArchive.isArchive(url) {
             return try KerasArchive(url).layerClasses()
         }
         return try Reader(url).layerClasses()

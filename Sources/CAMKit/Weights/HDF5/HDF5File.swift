@@ -8,6 +8,8 @@ import Foundation
 public final class HDF5File {
     public let url: URL
     let bytes: [UInt8]
+    /// Set once the superblock is parsed; optional until then because parsing it goes through
+    /// `cursor`, which reads the base address from it.
     private(set) var superblock: HDF5Superblock!
 
     /// Files larger than this are refused before they are read (the largest Keras model we
