@@ -45,7 +45,7 @@ final class HDF5ReaderTests: XCTestCase {
                        (entry["tracked_group_links"] as? [String])?.sorted())
         XCTAssertEqual(try file.object(at: "/compact_group")?.links().map(\.name), ["child_0", "child_1", "child_2"])
         // Dense attributes, with and without creation order.
-        for group in ["dense_attributes", "ordered_attributes"] {
+        for group in ["dense_attributes", "ordered_attributes", "many_attributes"] {
             let object = try XCTUnwrap(try file.object(at: "/" + group))
             XCTAssertNotNil(object.message(.attributeInfo), group)
             let values = try Dictionary(uniqueKeysWithValues: object.attributes().map { ($0.name, try $0.strings()) })

@@ -8,7 +8,8 @@ Swift HDF5 reader implements, with their expected contents in Fixtures/hdf5/expe
   Keras' `layer_names` and `weight_names`), an empty list.
 - latest.h5 (`libver="latest"`: superblock 3, object header 2): compact and dense groups
   (a fractal heap and B-tree v2 name index of 40 links), compact and dense attributes (40,
-  some with creation order tracked), chunked datasets indexed by a single chunk and by a fixed
+  20 with creation order tracked, and 200 whose heap needs an indirect block and whose name
+  index has two levels), chunked datasets indexed by a single chunk and by a fixed
   array, and a resizable one (extensible array index), which the reader refuses.
 - v108.h5 (`libver=("v108", "v108")`): superblock 2.
 - keras3_model.h5 and keras3_model.keras: one tiny nested Keras 3 model saved both ways;
@@ -107,6 +108,11 @@ def latest():
         attrs = f.create_group("dense_attributes")
         for i in range(40):
             attrs.attrs[f"attr_{i:02d}"] = f"value {i}"
+        # Enough attributes for the fractal heap to need an indirect block, and the name
+        # index a B-tree v2 of two levels.
+        many = f.create_group("many_attributes")
+        for i in range(200):
+            many.attrs[f"a{i:03d}"] = f"{i:03d}" + "x" * 100
         ordered = f.create_group("ordered_attributes", track_order=True)
         for i in range(20):
             ordered.attrs[f"o{i}"] = np.bytes_(f"fixed {i}")
@@ -129,6 +135,7 @@ def latest():
     entry["tracked_group_links"] = [f"t{i}" for i in range(12)]
     entry["dense_attributes"] = {f"attr_{i:02d}": f"value {i}" for i in range(40)}
     entry["ordered_attributes"] = {f"o{i}": f"fixed {i}" for i in range(20)}
+    entry["many_attributes"] = {f"a{i:03d}": f"{i:03d}" + "x" * 100 for i in range(200)}
 
 
 def v108():
