@@ -102,6 +102,12 @@ public struct HDF5Dataset {
             let what = "chunk at \(chunk.offsets) of '\(path)'"
             var c = try file.cursor(at: chunk.address, length: UInt64(chunk.size), what: what)
             let raw = try c.bytes(chunk.size)
+            // A chunk may be larger than the dataset; it may not decode to more than its own
+            // stored bytes allow, so its buffer is bounded by the file too.
+            let (chunkReach, chunkOverflow) = chunk.size.multipliedReportingOverflow(by: pipeline.maxExpansion)
+            guard chunkOverflow || chunkReach >= chunkElements * elementSize else {
+                throw fail("has a chunk at \(chunk.offsets) of \(chunkElements * elementSize) bytes stored in \(chunk.size)")
+            }
             let decoded = pipeline.filters.isEmpty
                 ? raw.prefix(chunkElements * elementSize)
                 : ArraySlice(try pipeline.decode(raw, mask: chunk.filterMask, size: chunkElements * elementSize,
