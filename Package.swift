@@ -48,10 +48,11 @@ let package = Package(
             name: "CKernels",
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
+        // inflate for the deflate filter of HDF5 chunks (Foundation offers none on Linux).
         .systemLibrary(
-            name: "CHDF5",
-            pkgConfig: "hdf5",
-            providers: [.apt(["libhdf5-dev"])]
+            name: "CInflate",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
             name: "CAMKit",
@@ -60,7 +61,7 @@ let package = Package(
                 "CKernels",
                 "CCairo",
                 "CImageCodecs",
-                "CHDF5",
+                "CInflate",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -112,7 +113,9 @@ let package = Package(
         .testTarget(
             name: "CAMKitTests",
             // SwiftProtobuf: the ONNX tests build their models from the generated messages.
-            dependencies: ["CAMKit", "CCairo", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            // ZIPFoundation: the Keras archive tests build a broken `.keras` file.
+            dependencies: ["CAMKit", "CCairo", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -6,7 +6,7 @@ import PackageDescription
 /// and run them (docs/FUZZING.md).
 let fuzzers = [
     "fuzz-image", "fuzz-safetensors", "fuzz-torch-checkpoint", "fuzz-unpickler",
-    "fuzz-keras-hdf5", "fuzz-keras-layout", "fuzz-zoo-file", "fuzz-labels-csv", "fuzz-onnx",
+    "fuzz-keras-hdf5", "fuzz-zoo-file", "fuzz-labels-csv", "fuzz-onnx",
 ]
 
 let package = Package(
@@ -18,22 +18,15 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLibFuzzer"),
-        .systemLibrary(name: "CFuzzHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(
             name: "FuzzSupport",
             dependencies: ["CLibFuzzer"],
-            swiftSettings: [.swiftLanguageMode(.v5)]
-        ),
-        .target(
-            name: "KerasFuzzing",
-            dependencies: ["FuzzSupport", "CFuzzHDF5", .product(name: "CAMKit", package: "CAMKit")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ] + fuzzers.map { name in
         .executableTarget(
             name: name,
             dependencies: ["FuzzSupport", .product(name: "CAMKit", package: "CAMKit")]
-                + (name.hasPrefix("fuzz-keras") ? ["KerasFuzzing", "CFuzzHDF5"] : [])
                 + (name == "fuzz-onnx" ? [.product(name: "SwiftProtobuf", package: "swift-protobuf")] : []),
             swiftSettings: [.swiftLanguageMode(.v5)]
         )

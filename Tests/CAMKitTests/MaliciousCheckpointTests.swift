@@ -71,6 +71,13 @@ final class MaliciousCheckpointTests: XCTestCase {
     static let refusedHDF5: [(file: String, reason: String)] = [
         ("keras_dataset_unwritten.h5", "layer 'dense': dataset '/model_weights/dense/dense/kernel:0' holds 8000000000 bytes, but 0 are stored in the 8912-byte file"),
         ("keras_dataset_past_eof.h5", "layer 'dense': dataset '/model_weights/dense/dense/kernel:0' has 256 bytes at offset 9040, past the end of the 9168-byte file"),
+        // The kinds of file that crashed libhdf5 1.10.8 (docs/FUZZING.md).
+        ("hdf5_global_heap_object_past_collection.h5", "damaged HDF5 file: global heap collection at 2048: object size is 1099511627776, more than the 9208-byte file"),
+        ("hdf5_global_heap_index_missing.h5", "damaged HDF5 file: global heap collection at 2048 has no object 999"),
+        ("hdf5_global_heap_collection_75tb.h5", "damaged HDF5 file: global heap collection at 2048: collection size is 75000000000000, more than the 9208-byte file"),
+        ("hdf5_local_heap_75tb.h5", "damaged HDF5 file: local heap at 680: data segment size is 75000000000000, more than the 9208-byte file"),
+        ("hdf5_attribute_name_past_message.h5", "layer 'dense': damaged HDF5 file: attribute message of '/model_weights/dense' ends after 64 more bytes, but 65536 are needed"),
+        ("hdf5_btree_entries_past_file.h5", "damaged HDF5 file: B-tree node at 136 declares 65535 entries, more than the file holds"),
     ]
 
     static let controls = ["control_keras_dense.h5"]

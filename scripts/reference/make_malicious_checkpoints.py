@@ -363,14 +363,18 @@ def bounds_samples():
     return s
 
 
-def keras_file(path, shape, write=True):
-    """A Keras 2 style weights file, one Dense layer 'dense' with kernel `shape` and no bias."""
+def keras_file(path, shape, write=True, vlen_layer_names=False):
+    """A Keras 2 style weights file, one Dense layer 'dense' with kernel `shape` and no bias
+    (with `vlen_layer_names`, its layer names as Keras 3 writes them)."""
     with h5py.File(path, "w", libver="earliest") as f:
         config = {"class_name": "Sequential", "config": {"name": "seq", "layers": [
             {"class_name": "Dense", "config": {"name": "dense"}}]}}
         f.attrs["model_config"] = json.dumps(config).encode()
         g = f.create_group("model_weights")
-        g.attrs["layer_names"] = np.array([b"dense"])
+        if vlen_layer_names:
+            g.attrs.create("layer_names", ["dense"], dtype=h5py.string_dtype())
+        else:
+            g.attrs["layer_names"] = np.array([b"dense"])
         layer = g.create_group("dense")
         layer.attrs["weight_names"] = np.array([b"dense/kernel:0"])
         if write:
@@ -400,8 +404,41 @@ def hdf5_samples(tmp: pathlib.Path):
     at = data.index(old)
     data[at:at + 8] = struct.pack("<Q", len(data) - 128)
     s["keras_dataset_past_eof.h5"] = bytes(data)
+    s.update(libhdf5_crash_kinds(tmp))
     for p in tmp.iterdir():
         p.unlink()
+    return s
+
+
+def libhdf5_crash_kinds(tmp: pathlib.Path):
+    """Files of the kinds on which fuzz-keras-hdf5 crashed Debian's libhdf5 1.10.8 before
+    CAMKit read HDF5 itself (docs/FUZZING.md; the fuzzer's inputs were not kept): each is the
+    control file, with variable-length layer names, and one field changed."""
+    path = tmp / "vlen.h5"
+    keras_file(path, (8, 8), vlen_layer_names=True)
+    base = path.read_bytes()
+    gcol = base.index(b"GCOL")
+
+    def patched(at, fmt, value, source=base):
+        data = bytearray(source)
+        struct.pack_into(fmt, data, at, value)
+        return bytes(data)
+
+    s = {}
+    # H5HG_read: a string's heap object larger than its collection (out-of-bounds memcpy) ...
+    s["hdf5_global_heap_object_past_collection.h5"] = patched(gcol + 16 + 8, "<Q", 1 << 40)
+    # ... and a string naming an object its collection does not have (segmentation fault).
+    reference = struct.pack("<IQ", len("dense"), gcol)  # the string's length and collection
+    assert base.count(reference) == 1, "the string's heap reference must appear once"
+    s["hdf5_global_heap_index_missing.h5"] = patched(base.index(reference) + 12, "<I", 999)
+    # H5C_protect: a metadata entry whose size, read from the file, is 75 TB.
+    s["hdf5_global_heap_collection_75tb.h5"] = patched(gcol + 8, "<Q", 75 * 10**12)
+    s["hdf5_local_heap_75tb.h5"] = patched(base.index(b"HEAP") + 8, "<Q", 75 * 10**12)
+    # H5O__attr_exists: an attribute whose name runs past its message (heap overflow).
+    name = base.index(b"weight_names\0")
+    s["hdf5_attribute_name_past_message.h5"] = patched(name - 8 + 2, "<H", 0xFFFF)
+    # A B-tree node declaring 65 535 entries in a file of a few KB.
+    s["hdf5_btree_entries_past_file.h5"] = patched(base.index(b"TREE") + 6, "<H", 0xFFFF)
     return s
 
 

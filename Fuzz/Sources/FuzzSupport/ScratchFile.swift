@@ -21,10 +21,8 @@ public struct ScratchFile {
         url = directory.appendingPathComponent(name)
     }
 
-    /// Moves to a new name, deleting the old file. libhdf5 shares one open file between
-    /// opens of the same path, so a handle left open by one input would make the next input
-    /// read the previous file's cached metadata; a name per input keeps inputs independent
-    /// (and crashes reproducible one by one).
+    /// Moves to a new name, deleting the old file: a name per input keeps inputs independent
+    /// of anything a reader might cache by path, and crashes reproducible one by one.
     public mutating func advance() {
         unlink(url.path)
         generation += 1

@@ -128,7 +128,7 @@ public enum TorchCheckpoint {
     /// Only stored entries are read, as `torch.save` writes them: their declared size can be
     /// checked against the file before anything is allocated, while a deflated entry's cannot,
     /// and ZIPFoundation's inflater never returns from a deflate stream that does not end.
-    private static func extract(_ entry: Entry, from archive: Archive, file: URL, fileSize: UInt64, limit: Int) throws -> [UInt8] {
+    static func extract(_ entry: Entry, from archive: Archive, file: URL, fileSize: UInt64, limit: Int) throws -> [UInt8] {
         guard entry.uncompressedSize <= UInt64(limit) else {
             throw WeightsError.unsupported(file: file, detail: "\(entry.path) declares \(entry.uncompressedSize) bytes, more than the \(limit) accepted")
         }

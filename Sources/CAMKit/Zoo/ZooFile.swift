@@ -10,7 +10,7 @@ import Foundation
 /// ```
 ///
 /// Architectures: `convnextv2` (timm, with a head of as many classes as labels), `seed-cnn`,
-/// `seed-cnn_mha`, `seed-hybrid`, `efficientnet-lite0`, `mobilenetv2-keras` (an `.h5`).
+/// `seed-cnn_mha`, `seed-hybrid`, `efficientnet-lite0`, `mobilenetv2-keras` (a Keras `.h5` or `.keras`).
 /// `backbone` (for `convnextv2` and the seed architectures) is a timm size name
 /// (`convnextv2_atto` … `convnextv2_huge`, default `convnextv2_base`) or an object for a custom
 /// size, `{"depths": [3, 3, 9, 3], "dims": [96, 192, 384, 768], "conv_mlp": false}` (four
