@@ -29,7 +29,9 @@ public enum ComputeThreads {
     /// shares its tiles over ours (see there). Before that it is given the CPU's own kernels
     /// where it runs older ones, or those `CAMKIT_OPENBLAS_CORETYPE` names (`inherit` keeps
     /// OpenBLAS's choice; see `ck_openblas_choose_core`): twice the GEMM speed on Zen 4.
+    /// Large tensors are also kept for reuse from then on (`ck_reuse_large_allocations`).
     private static let openBLASCore: String? = {
+        ck_reuse_large_allocations()
         let requested = ProcessInfo.processInfo.environment["CAMKIT_OPENBLAS_CORETYPE"]
         let core = ck_openblas_choose_core(requested).map { String(cString: $0) }
         if let requested, !requested.isEmpty, requested.lowercased() != "inherit",

@@ -24,4 +24,11 @@ ck_cpu_features ck_cpu_features_detect(void);
 /// name in use afterwards, or NULL when the library does not say.
 const char *ck_openblas_choose_core(const char *requested);
 
+/// Serves allocations up to 256 MiB from the heap, kept for reuse, instead of fresh pages from
+/// the kernel: glibc maps each block above 32 MiB anew and returns it on free, so a batched
+/// forward pass (Score-CAM's 16 masked images make 25 MB activations) spent half its time
+/// in page faults. Freed memory above 1 GiB at the top of the heap still goes back. No effect
+/// beside glibc, or when GLIBC_TUNABLES sets malloc's own tunables.
+void ck_reuse_large_allocations(void);
+
 #endif
