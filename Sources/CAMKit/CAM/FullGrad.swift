@@ -48,7 +48,7 @@ public struct FullGrad: CAMMethod {
 
     /// The bias a layer adds per output channel, for the layers FullGrad counts.
     static func bias(of module: Module) -> [Float]? {
-        if let conv = module as? Conv2d { return conv.bias?.value.scalars }
+        if let conv = module as? Conv2d { return conv.standsForLinear ? nil : conv.bias?.value.scalars }
         guard let norm = module as? BatchNorm2d else { return nil }
         let (mean, variance) = (norm.runningMean.value.scalars, norm.runningVar.value.scalars)
         let (weight, beta) = (norm.weight.value.scalars, norm.bias.value.scalars)

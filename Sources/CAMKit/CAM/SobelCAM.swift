@@ -10,9 +10,10 @@ public struct SobelCAM: CAMMethod {
     public let usesGradients = false
     public init() {}
 
-    /// OpenCV's RGB → grey weights (ITU-R BT.601) and their 14-bit fixed-point form.
+    /// OpenCV's RGB → grey weights (ITU-R BT.601) and the 15-bit fixed-point form that
+    /// OpenCV 5 uses for 8-bit images (checked against it on every colour of a random image).
     private static let greyWeights: [Float] = [0.299, 0.587, 0.114]
-    private static let fixedGreyWeights = [4899, 9617, 1868]
+    private static let fixedGreyWeights = [9798, 19235, 3735]
 
     public func rawMaps(_ layer: LayerState, context: CAMContext) throws -> Tensor {
         let input = context.input
@@ -34,7 +35,7 @@ public struct SobelCAM: CAMMethod {
         let (h, w) = (image.height, image.width)
         let grey = (0..<(h * w)).map { p -> Double in
             let sum = fixedGreyWeights.indices.reduce(0) { $0 + fixedGreyWeights[$1] * Int(image.pixels[p * 3 + $1]) }
-            return Double((sum + (1 << 13)) >> 14)
+            return Double((sum + (1 << 14)) >> 15)
         }
         let (dx, dy) = sobel(grey, height: h, width: w)
         func saturated(_ x: Double) -> Double { min(max(x.rounded(.toNearestOrEven), 0), 255) }
