@@ -48,6 +48,7 @@ final class CAMMethodParityTests: XCTestCase {
         case "fullgrad": FullGrad()
         case "guidedbackprop": GuidedBackprop()
         case "refinecam": RefineCAM()
+        case "sess": SESS()
         default: nil
         }
     }
@@ -104,6 +105,6 @@ final class CAMMethodParityTests: XCTestCase {
     func testEveryNewMethodIsCovered() {
         XCTAssertEqual(Set(Self.manifest.cases.map(\.method)),
                        ["finercam", "gradcamelementwise", "kpcacam", "fem", "randomcam", "fullgrad", "guidedbackprop",
-                        "refinecam", "sobelcam"])
+                        "refinecam", "sess", "sobelcam"])
     }
 }

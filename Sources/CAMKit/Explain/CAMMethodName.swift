@@ -6,7 +6,7 @@ public enum CAMMethodName: String, CaseIterable, Sendable, Codable {
     case gradcamPlusPlus = "gradcam++"
     case xgradcam, layercam, eigencam, eigengradcam, scorecam, ablationcam
     case finercam, gradcamelementwise, kpcacam, fem, fullgrad, guidedbackprop, guidedgradcam, refinecam
-    case randomcam, sobelcam
+    case sess, randomcam, sobelcam
 
     /// The method with default settings; Finer-CAM's comparison from `finer` (Grad-CAM based).
     public func makeMethod(finer: FinerSettings = FinerSettings()) -> CAMMethod {
@@ -28,6 +28,7 @@ public enum CAMMethodName: String, CaseIterable, Sendable, Codable {
         case .guidedbackprop: GuidedBackprop()
         case .guidedgradcam: GuidedGradCAM()
         case .refinecam: RefineCAM()
+        case .sess: SESS()
         case .randomcam: RandomCAM()
         case .sobelcam: SobelCAM()
         }
