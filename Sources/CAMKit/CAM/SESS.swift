@@ -31,6 +31,9 @@ public struct SESS: CAMMethod {
         let (n, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let window = min(height, width)
         let step = Int((Double(window) * 2 / 7).rounded(.toNearestOrEven))
+        if let graph = context.model as? GraphModel, graph.runner.specialisation(for: [1, channels, window, window]) == nil {
+            throw CAMError.inputSizeFixed(method: name, model: graph.inputShape, needed: [1, channels, window, window])
+        }
         let extractor = try CAMExtractor(module: context.model, method: base, layers: layers.map(\.name))
         var maps: [Float] = []
         for image in 0..<n {

@@ -6,8 +6,8 @@ import Foundation
 ///
 /// - Model-parameter randomisation: the weights of the model's units (its parameter-holding
 ///   modules grouped by the first `unitDepth` parts of their names) are replaced by Gaussian
-///   noise of each tensor's own mean and standard deviation (at least 1, so that constant
-///   tensors change too), cascading from the output towards the input and each unit on its own.
+///   noise of each tensor's own mean and standard deviation (for a constant tensor, such as
+///   fresh norm scales, of standard deviation max(|mean|, 1), so that it changes too), cascading from the output towards the input and each unit on its own.
 ///   BatchNorm running statistics are buffers and are left alone, which keeps the variances
 ///   positive and the maps free of NaN. The model is restored afterwards.
 /// - Random logit: the map of the top class against that of a random other class.
@@ -104,7 +104,8 @@ public struct SanityCheck {
             for (name, parameter) in parameters where name.hasPrefix(unit + ".") {
                 let v = parameter.value.scalars
                 let mean = v.reduce(0.0) { $0 + Double($1) } / Double(max(v.count, 1))
-                let std = max((v.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(v.count, 1))).squareRoot(), 1)
+                let spread = (v.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(v.count, 1))).squareRoot()
+                let std = spread > 0 ? spread : max(abs(mean), 1)
                 parameter.value = Tensor(shape: parameter.value.shape, scalars: v.map { _ in Float(mean + std * generator.nextGaussian()) })
             }
         }
