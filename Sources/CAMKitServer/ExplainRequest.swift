@@ -12,7 +12,7 @@ public struct ExplainRequest: Equatable, Sendable {
     public var format: Format = .json
 
     public static let parameterNames = ["models", "model", "method", "layer", "target", "top_k", "aug_smooth",
-                                        "eigen_smooth", "alpha", "format"]
+                                        "eigen_smooth", "alpha", "compare", "finer_alpha", "format"]
 
     public init() {}
 
@@ -46,6 +46,13 @@ public struct ExplainRequest: Equatable, Sendable {
                     throw APIError(.badRequest, "alpha must be a number in [0, 1], got '\(value)'")
                 }
                 options.alpha = alpha
+            case "compare":
+                options.finer.comparisonRanks = try FinerSettings.ranks(parsing: value)
+            case "finer_alpha":
+                guard let alpha = Float(value), alpha.isFinite else {
+                    throw APIError(.badRequest, "finer_alpha must be a number, got '\(value)'")
+                }
+                options.finer.alpha = alpha
             case "format":
                 guard let format = Format(rawValue: value.lowercased()) else {
                     throw APIError(.badRequest, "format must be json or png, got '\(value)'")
@@ -63,7 +70,8 @@ public struct ExplainRequest: Equatable, Sendable {
         } catch let error as ExplainError {
             // The options name CLI flags (--top-k); answer with the parameter names.
             throw APIError(.badRequest, error.description.replacingOccurrences(of: "--top-k", with: "top_k")
-                .replacingOccurrences(of: "--alpha", with: "alpha"))
+                .replacingOccurrences(of: "--alpha", with: "alpha")
+                .replacingOccurrences(of: "--finer-alpha", with: "finer_alpha").replacingOccurrences(of: "--compare", with: "compare"))
         }
     }
 

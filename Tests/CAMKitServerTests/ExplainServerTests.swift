@@ -403,4 +403,17 @@ final class ExplainServerTests: XCTestCase {
         XCTAssertTrue(two.options.eigenSmooth)
         XCTAssertEqual(two.format, .png)
     }
+
+    func testFinerCAMParameters() throws {
+        let request = try ExplainRequest(query: [(key: "method", value: "finercam"), (key: "compare", value: "1, 3"),
+                                                 (key: "finer_alpha", value: "0.5")])
+        XCTAssertEqual(request.options.method, .finercam)
+        XCTAssertEqual(request.options.finer, FinerSettings(comparisonRanks: [1, 3], alpha: 0.5))
+        let method = try XCTUnwrap(request.options.method.makeMethod(finer: request.options.finer) as? FinerCAM)
+        XCTAssertEqual(method.comparisonRanks, [1, 3])
+        XCTAssertThrowsError(try ExplainRequest(query: [(key: "compare", value: "0,x")])) { error in
+            XCTAssert("\(error)".contains("'0,x'"), "\(error)")
+        }
+        XCTAssertThrowsError(try ExplainRequest(query: [(key: "finer_alpha", value: "nan")]))
+    }
 }

@@ -114,6 +114,19 @@ final class RealModelTests: XCTestCase {
         }
     }
 
+    /// Finer-CAM at `_head_act` and FullGrad (every BatchNorm2d) against pytorch-grad-cam on the
+    /// seeded input (`scripts/reference/make_real_method_fixtures.py`).
+    func testEfficientNetLite0FinerCAMAndFullGrad() throws {
+        let model = try model(ModelZoo.efficientNetLite0)
+        let expected = try Safetensors.read(contentsOf: fixtureURL("real/efficientnet_lite0_methods_seeded224.safetensors"))
+        let input = SeededWeights.input(shape: [1, 3, 224, 224])
+        for method in [FinerCAM(), FullGrad()] as [CAMMethod] {
+            let result = try CAMExtractor(model: model, method: method, layers: ["_head_act"]).explain(input)
+            assertClose(result.logits, expected["logits"], tolerance: 0, floor: 1e-3, "logits")
+            assertClose(result.maps(target: 0), expected["cam.\(method.name)"], tolerance: 0, floor: 1e-3, "\(method.name) map")
+        }
+    }
+
     /// Module names are the checkpoint's keys, in its order.
     func testEfficientNetLite0KeysAreTheCheckpointKeys() throws {
         let entry = ModelZoo.efficientNetLite0

@@ -10,6 +10,9 @@ public enum CAMError: Error, Equatable, CustomStringConvertible {
     case layerShape(layer: String, shape: [Int], layout: ActivationLayout)
     case notFinite(String)
     case svdFailed(info: Int, rows: Int, columns: Int)
+    case eigenFailed(info: Int, size: Int)
+    case noBiasLayers(type: String)
+    case inputSizeFixed(method: String, model: [Int], needed: [Int])
 
     public var description: String {
         switch self {
@@ -37,6 +40,14 @@ public enum CAMError: Error, Equatable, CustomStringConvertible {
             return "\(what) hold infinite values, so they have no principal component; are the weights or the input broken?"
         case .svdFailed(let info, let rows, let columns):
             return "the singular value decomposition of a \(rows)×\(columns) matrix did not converge (LAPACK sgesdd info \(info))"
+        case .eigenFailed(let info, let size):
+            return "the eigendecomposition of a \(size)×\(size) kernel matrix did not converge (LAPACK dsyev info \(info))"
+        case .inputSizeFixed(let method, let model, let needed):
+            return "\(method) runs the model on inputs of \(needed), but this imported model only takes \(model) "
+                + "(its file fixes the input size; export it with dynamic height and width)"
+        case .noBiasLayers(let type):
+            return "FullGrad needs Conv2d layers with a bias or BatchNorm2d layers, and the \(type) model has none "
+                + "(graph models expose their layers without their kind)"
         }
     }
 }

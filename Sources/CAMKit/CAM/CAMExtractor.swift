@@ -64,14 +64,17 @@ public final class CAMExtractor {
     private func pass(_ input: Tensor, targets: [CAMTarget], eigenSmooth: Bool,
                       progress: ((CAMProgress) -> Void)?) throws -> Pass {
         let n = input.shape[0], height = input.shape[2], width = input.shape[3]
+        let layers = try method.capturedLayers(of: model, requested: self.layers)
         var capture: LayerCapture? = try LayerCapture(model: model, layers: layers, gradients: method.usesGradients)
+        let x = method.usesInputGradient ? Tensor(shape: input.shape, scalars: input.scalars, requiresGrad: true) : input
         let output = method.runsOnlyAfterLayers && !(model is LayerSuffixRunning)
-            ? model.tracingOnce(input) { capture!.forward(model, input) }
-            : capture!.forward(model, input)
+            ? model.tracingOnce(x) { capture!.forward(model, x) }
+            : capture!.forward(model, x)
         let logits = output.detached()
         let classes = logits.shape[1]
         let scores = try (0..<n).map { i in
-            try targets[i].resolve(logits: logits.scalars[i * classes ..< (i + 1) * classes], labels: labels)
+            let row = logits.scalars[i * classes ..< (i + 1) * classes]
+            return try targets[i].resolve(logits: row, labels: labels).map { method.target(for: $0, logits: row) }
         }
         let k = scores[0].count
         guard scores.allSatisfy({ $0.count == k }) else { throw CAMError.mapCountDiffers(scores.map(\.count)) }
@@ -83,12 +86,17 @@ public final class CAMExtractor {
             return layouts[l].spatial(a)
         }
         var gradients: [[Tensor?]] = Array(repeating: Array(repeating: nil, count: layers.count), count: k)
+        var inputGradients: [Tensor?] = Array(repeating: nil, count: k)
         if method.usesGradients {
             for t in 0..<k {
                 var seed = [Float](repeating: 0, count: logits.count)
-                for i in 0..<n { scores[i][t].seed(into: &seed[i * classes ..< (i + 1) * classes]) }
+                for i in 0..<n {
+                    let row = i * classes ..< (i + 1) * classes
+                    scores[i][t].seed(into: &seed[row], logits: logits.scalars[row])
+                }
                 try capture!.backward(from: output, seed: Tensor(shape: logits.shape, scalars: seed))
                 gradients[t] = layers.indices.map { l in capture!.gradients[layers[l]].map(layouts[l].spatial) }
+                inputGradients[t] = x.grad
             }
         }
         capture = nil  // the method's own forward passes must run unobserved
@@ -97,25 +105,30 @@ public final class CAMExtractor {
         var layerMaps: [[[String: Tensor]]] = Array(repeating: [], count: k)  // [k][image][layer]
         for t in 0..<k {
             let imageTargets = scores.map { $0[t] }
-            let context = CAMContext(input: input, targets: imageTargets, eigenSmooth: eigenSmooth,
+            let context = CAMContext(input: input, inputGradient: inputGradients[t], targets: imageTargets, eigenSmooth: eigenSmooth,
                                      originalScores: (0..<n).map { imageTargets[$0].score(logits.scalars[$0 * classes ..< ($0 + 1) * classes]) },
                                      model: model, layouts: Dictionary(uniqueKeysWithValues: zip(layers, layouts)),
                                      layerOutputs: layerOutputs, progress: progress, methodName: method.name)
-            var resized = [[Float]](repeating: [], count: n)
+            let states = layers.indices.map { LayerState(name: layers[$0], activations: activations[$0], gradients: gradients[t][$0]) }
+            if let final = try method.finalMaps(states, context: context) {
+                maps.append(final)
+                layerMaps[t] = Array(repeating: [:], count: n)
+                continue
+            }
+            var resized = [[[Float]]](repeating: [], count: n)
             var perImage = [[String: Tensor]](repeating: [:], count: n)
-            for (l, layer) in layers.enumerated() {
-                let state = LayerState(name: layer, activations: activations[l], gradients: gradients[t][l])
+            for (layer, state) in zip(layers, states) {
                 let raw = try method.rawMaps(state, context: context)
                 let (h, w) = (raw.shape[1], raw.shape[2])
                 for i in 0..<n {
                     let scaled = MapPostprocessing.minMaxScaled(MapPostprocessing.relu(Array(raw.scalars[i * h * w ..< (i + 1) * h * w])))
                     perImage[i][layer] = Tensor(shape: [h, w], scalars: scaled)
-                    let up = MapPostprocessing.resizeBilinear(scaled, height: h, width: w, toHeight: height, toWidth: width)
-                    resized[i] = resized[i].isEmpty ? up : zip(resized[i], up).map(+)
+                    resized[i].append(MapPostprocessing.resizeBilinear(scaled, height: h, width: w, toHeight: height, toWidth: width))
                 }
             }
-            let mean = resized.map { sum in MapPostprocessing.minMaxScaled(sum.map { $0 / Float(layers.count) }) }
-            maps.append(Tensor(shape: [n, height, width], scalars: mean.flatMap { $0 }))
+            maps.append(Tensor(shape: [n, height, width], scalars: try resized.indices.flatMap {
+                try method.aggregate(resized[$0], image: $0, context: context)
+            }))
             layerMaps[t] = perImage
         }
         return Pass(logits: logits, scores: scores, maps: maps, layerMaps: layerMaps)

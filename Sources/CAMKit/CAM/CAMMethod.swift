@@ -13,10 +13,31 @@ public protocol CAMMethod {
     /// (Ablation-CAM): the first pass of a native model is then traced into a graph, once per
     /// input size, so that those runs can start at the layer.
     var runsOnlyAfterLayers: Bool { get }
+    /// The layers to capture, given the ones asked for; FullGrad takes every biased layer.
+    func capturedLayers(of model: Module, requested: [String]) throws -> [String]
+    /// Whether the method needs the gradient of the score with respect to the input (FullGrad).
+    var usesInputGradient: Bool { get }
+    /// The score a map explains, from the one asked for on an image with these logits;
+    /// Finer-CAM swaps in its comparison with the most similar classes.
+    func target(for score: TargetScore, logits: ArraySlice<Float>) -> TargetScore
+    /// The (N, H, W) maps straight from every captured layer, for a method that combines layers
+    /// otherwise than through per-layer maps (FullGrad); nil keeps the shared pipeline.
+    func finalMaps(_ layers: [LayerState], context: CAMContext) throws -> Tensor?
+    /// Image `image`'s map from its per-layer maps (each ReLU'd, scaled and at input size): the
+    /// reference's `aggregate_multi_layers`, their mean scaled again.
+    func aggregate(_ layerMaps: [[Float]], image: Int, context: CAMContext) throws -> [Float]
 }
 
 extension CAMMethod {
     public var runsOnlyAfterLayers: Bool { false }
+    public func capturedLayers(of model: Module, requested: [String]) throws -> [String] { requested }
+    public var usesInputGradient: Bool { false }
+    public func target(for score: TargetScore, logits: ArraySlice<Float>) -> TargetScore { score }
+    public func finalMaps(_ layers: [LayerState], context: CAMContext) throws -> Tensor? { nil }
+    public func aggregate(_ layerMaps: [[Float]], image: Int, context: CAMContext) throws -> [Float] {
+        let sum = layerMaps.dropFirst().reduce(layerMaps[0]) { zip($0, $1).map(+) }
+        return MapPostprocessing.minMaxScaled(sum.map { $0 / Float(layerMaps.count) })
+    }
 }
 
 /// A method that only decides one weight per channel (the reference's `get_cam_weights`);
@@ -67,6 +88,8 @@ public struct LayerState {
 public struct CAMContext {
     /// The (possibly augmented) input batch, (N, 3, H, W).
     public let input: Tensor
+    /// The gradient of the target score with respect to `input`, for methods that use it.
+    public let inputGradient: Tensor?
     /// The score each image's map explains.
     public let targets: [TargetScore]
     /// Reduce channel terms by their first principal component instead of summing them.
@@ -84,7 +107,11 @@ public struct CAMContext {
     /// Σ over channels of (N, C, h, w) terms — or, with eigen smoothing, their projection on
     /// the first principal component (the reference's `get_2d_projection`).
     public func combine(_ terms: Tensor) throws -> Tensor {
-        if eigenSmooth { return try PrincipalComponent.projection(terms) }
+        eigenSmooth ? try PrincipalComponent.projection(terms) : Self.channelSum(terms)
+    }
+
+    /// Σ over channels of (N, C, h, w) terms, for methods that ignore eigen smoothing.
+    public static func channelSum(_ terms: Tensor) -> Tensor {
         let (n, c, h, w) = (terms.shape[0], terms.shape[1], terms.shape[2], terms.shape[3])
         var out = [Float](repeating: 0, count: n * h * w)
         terms.withScalars { p in

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which score a map explains. Scores are raw logits, as in the reference's
 /// `ClassifierOutputTarget`; a contrast is the difference of two logits.
 public enum CAMTarget: Equatable, Sendable {
@@ -53,27 +55,89 @@ public enum CAMTarget: Equatable, Sendable {
     }
 }
 
-/// One resolved score: `logit[classIndex]`, minus `logit[versus]` for a contrast.
+/// One resolved score: `logit[classIndex]`, minus `logit[versus]` for a contrast, or
+/// Finer-CAM's weighted comparison with similar classes.
 public struct TargetScore: Equatable, Sendable {
     public let classIndex: Int
     public let versus: Int?
+    /// Finer-CAM's comparison (the reference's `FinerWeightedTarget`), when set.
+    public let comparison: FinerComparison?
 
     public init(_ classIndex: Int, versus: Int? = nil) {
         self.classIndex = classIndex
         self.versus = versus
+        self.comparison = nil
+    }
+
+    public init(_ classIndex: Int, comparedWith comparison: FinerComparison) {
+        self.classIndex = classIndex
+        self.versus = nil
+        self.comparison = comparison
     }
 
     /// The score of one row of logits.
     public func score(_ logits: ArraySlice<Float>) -> Float {
         let base = logits.startIndex
+        if let comparison { return Float(comparison.score(main: classIndex, logits: logits.map(Double.init))) }
         return logits[base + classIndex] - (versus.map { logits[base + $0] } ?? 0)
     }
 
-    /// Its gradient with respect to that row: +1 at the class, −1 at the contrasted class.
-    func seed(into row: inout ArraySlice<Float>) {
+    /// Its gradient with respect to that row: +1 at the class, −1 at the contrasted class;
+    /// for a Finer-CAM comparison, the derivative through its softmax weights.
+    func seed(into row: inout ArraySlice<Float>, logits: ArraySlice<Float>) {
         let base = row.startIndex
+        if let comparison {
+            for (k, d) in comparison.gradient(main: classIndex, logits: logits.map(Double.init)).enumerated() {
+                row[base + k] += Float(d)
+            }
+            return
+        }
         row[base + classIndex] += 1
         if let versus { row[base + versus] -= 1 }
+    }
+}
+
+/// Finer-CAM's target (pytorch-grad-cam's `FinerWeightedTarget`): the main logit's margin
+/// over each comparison class, `z_main − α·z_j`, averaged with the comparison classes' softmax
+/// probabilities as weights, so the map shows what separates the class from its look-alikes.
+public struct FinerComparison: Equatable, Sendable {
+    public let classes: [Int]
+    public let alpha: Float
+
+    public init(classes: [Int], alpha: Float) {
+        self.classes = classes
+        self.alpha = alpha
+    }
+
+    /// `Σ p_j (z_main − α z_j) / (Σ p_j + 1e-9)`.
+    func score(main: Int, logits z: [Double]) -> Double {
+        let p = probabilities(z)
+        let numerator = classes.reduce(0.0) { $0 + p[$1] * (z[main] - Double(alpha) * z[$1]) }
+        return numerator / (classes.reduce(0.0) { $0 + p[$1] } + 1e-9)
+    }
+
+    /// ∂score/∂z, with ∂p_j/∂z_k = p_j (δ_jk − p_k).
+    func gradient(main: Int, logits z: [Double]) -> [Double] {
+        let p = probabilities(z)
+        let a = Double(alpha)
+        let numerator = classes.reduce(0.0) { $0 + p[$1] * (z[main] - a * z[$1]) }
+        let denominator = classes.reduce(0.0) { $0 + p[$1] } + 1e-9
+        return z.indices.map { k in
+            var dNumerator = 0.0, dDenominator = 0.0
+            for j in classes {
+                let dp = p[j] * ((j == k ? 1 : 0) - p[k])
+                dNumerator += dp * (z[main] - a * z[j]) + p[j] * ((k == main ? 1 : 0) - (k == j ? a : 0))
+                dDenominator += dp
+            }
+            return (dNumerator * denominator - numerator * dDenominator) / (denominator * denominator)
+        }
+    }
+
+    private func probabilities(_ z: [Double]) -> [Double] {
+        let top = z.max() ?? 0
+        let e = z.map { Foundation.exp($0 - top) }
+        let sum = e.reduce(0, +)
+        return e.map { $0 / sum }
     }
 }
 

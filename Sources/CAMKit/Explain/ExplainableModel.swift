@@ -42,7 +42,7 @@ public final class ExplainableModel {
         var waited: UInt64 = 0
         let result: CAMResult = try lock.withLock {
             waited = DispatchTime.now().uptimeNanoseconds - locking
-            let extractor = try CAMExtractor(module: model, method: options.method.makeMethod(), layers: [layer], labels: labels)
+            let extractor = try CAMExtractor(module: model, method: options.method.makeMethod(finer: options.finer), layers: [layer], labels: labels)
             return try extractor.explain(input, target: try options.target.resolve(labels: labels), augSmooth: options.augSmooth, eigenSmooth: options.eigenSmooth)
         }
 

@@ -84,7 +84,7 @@ extension GraphOp {
 extension UnaryOp {
     func apply(_ x: Tensor) -> Tensor {
         switch self {
-        case .relu: return CAMKit.relu(x)
+        case .relu: return GuidedBackprop.isActive ? guidedReLU(x) : CAMKit.relu(x)
         case .relu6: return CAMKit.relu6(x)
         case .gelu: return CAMKit.gelu(x)
         case .geluTanh: return CAMKit.gelu(x, approximation: .tanh)

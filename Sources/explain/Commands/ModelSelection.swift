@@ -70,11 +70,18 @@ struct CAMOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Weight of the photo in the overlays, 0…1.", valueName: "a"))
     var alpha: Float = 0.5
 
+    @Option(help: ArgumentHelp("Finer-CAM: ranks of the classes to compare against, by closeness of their score (1 = closest).", valueName: "ranks"))
+    var compare = "1,2,3"
+
+    @Option(name: .customLong("finer-alpha"), help: ArgumentHelp("Finer-CAM: how strongly the compared classes' scores are subtracted.", valueName: "a"))
+    var finerAlpha: Float = 1
+
     /// Options parsed into the library's types; errors name the flag and list the choices.
     func explainOptions() throws -> ExplainOptions {
         let options = ExplainOptions(method: try CAMMethodName(parsing: method), layer: layer,
                                      target: try TargetSpec(parsing: target), topK: topK,
-                                     augSmooth: augSmooth, eigenSmooth: eigenSmooth, alpha: alpha)
+                                     augSmooth: augSmooth, eigenSmooth: eigenSmooth, alpha: alpha,
+                                     finer: FinerSettings(comparisonRanks: try FinerSettings.ranks(parsing: compare), alpha: finerAlpha))
         try options.validate()
         return options
     }

@@ -5,10 +5,12 @@ final class ConvNeXtBlock: Module {
     let norm: LayerNorm
     let mlp: GlobalResponseNormMLP
 
-    init(dim: Int) {
+    /// - Parameter convMLP: whether timm's MLP is 1×1 convolutions (else `nn.Linear`s over
+    ///   channels-last features, which we also run as 1×1 convolutions).
+    init(dim: Int, convMLP: Bool) {
         convDW = Conv2d(dim, dim, kernel: 7, padding: 3, groups: dim)
         norm = LayerNorm(dim, eps: 1e-6, over: .channels)
-        mlp = GlobalResponseNormMLP(dim, hidden: 4 * dim)
+        mlp = GlobalResponseNormMLP(dim, hidden: 4 * dim, convMLP: convMLP)
         super.init()
         register("conv_dw", convDW)
         register("norm", norm)
@@ -29,10 +31,12 @@ final class GlobalResponseNormMLP: Module {
     let grn: GlobalResponseNorm
     let fc2: Conv2d
 
-    init(_ dim: Int, hidden: Int) {
+    init(_ dim: Int, hidden: Int, convMLP: Bool) {
         fc1 = Conv2d(dim, hidden, kernel: 1)
         grn = GlobalResponseNorm(hidden)
         fc2 = Conv2d(hidden, dim, kernel: 1)
+        fc1.standsForLinear = !convMLP
+        fc2.standsForLinear = !convMLP
         super.init()
         register("fc1", fc1)
         register("act", act)
@@ -52,11 +56,11 @@ final class ConvNeXtStage: Module {
     let downsample: Module
     let blocks: Sequential
 
-    init(inDim: Int, dim: Int, depth: Int, downsamples: Bool) {
+    init(inDim: Int, dim: Int, depth: Int, downsamples: Bool, convMLP: Bool) {
         downsample = downsamples
             ? Sequential([LayerNorm(inDim, eps: 1e-6, over: .channels), Conv2d(inDim, dim, kernel: 2, stride: 2)])
             : Identity()
-        blocks = Sequential((0..<depth).map { _ in ConvNeXtBlock(dim: dim) })
+        blocks = Sequential((0..<depth).map { _ in ConvNeXtBlock(dim: dim, convMLP: convMLP) })
         super.init()
         register("downsample", downsample)
         register("blocks", blocks)

@@ -16,7 +16,8 @@ public final class ConvNeXtV2: Module, Classifier {
         let dims = config.dims
         stem = Sequential([Conv2d(3, dims[0], kernel: 4, stride: 4), LayerNorm(dims[0], eps: 1e-6, over: .channels)])
         stages = Sequential((0..<4).map { i in
-            ConvNeXtStage(inDim: i == 0 ? dims[0] : dims[i - 1], dim: dims[i], depth: config.depths[i], downsamples: i > 0)
+            ConvNeXtStage(inDim: i == 0 ? dims[0] : dims[i - 1], dim: dims[i], depth: config.depths[i], downsamples: i > 0,
+                          convMLP: config.convMLP)
         })
         head = ConvNeXtHead(dims[3], numClasses: numClasses)
         super.init()

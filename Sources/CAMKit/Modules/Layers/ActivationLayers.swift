@@ -6,7 +6,8 @@ public final class GELU: Module {
 }
 
 public final class ReLU: Module {
-    public override func forward(_ x: Tensor) -> Tensor { relu(x) }
+    /// Guided while `GuidedBackprop` runs, as the reference swaps its ReLU modules.
+    public override func forward(_ x: Tensor) -> Tensor { GuidedBackprop.isActive ? guidedReLU(x) : relu(x) }
 }
 
 public final class ReLU6: Module {

@@ -8,6 +8,9 @@ public final class Conv2d: Module {
     public let stride: (Int, Int)
     public let padding: Padding2D
     public let groups: Int
+    /// True where the PyTorch model has an `nn.Linear` over channels-last features that we run
+    /// as this 1×1 convolution: FullGrad, counting only PyTorch's convolutions, skips it.
+    public var standsForLinear = false
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: Padding2D = .symmetric(0), groups: Int = 1, bias: Bool = true) {
