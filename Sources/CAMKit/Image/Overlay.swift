@@ -35,32 +35,42 @@ public func overlay(map: [Float], mapWidth: Int, mapHeight: Int, on photo: RGBIm
     let mask = resizeBilinearLikeOpenCV(map, width: mapWidth, height: mapHeight,
                                         toWidth: box.width, toHeight: box.height)
     let heatWeight = alpha, imageWeight = Float(1 - Double(alpha))
-    let jet = Colormap.jet
-    var cam = [Float](repeating: 0, count: box.width * box.height * 3)
+    // Both terms of the blend depend on one byte each, so they are tabled: the same float32
+    // products as computed per pixel, without the work. The blend is then computed twice,
+    // once for its peak and once to write it, which is cheaper than keeping it (12 bytes per
+    // pixel of a photo of many megapixels).
+    let heat = Colormap.jet.flatMap { [heatWeight * (Float($0.r) / 255), heatWeight * (Float($0.g) / 255), heatWeight * (Float($0.b) / 255)] }
+    let shade = (0..<256).map { imageWeight * (Float($0) / 255) }
+    func heatIndex(_ m: Float) -> Int {
+        let scaled = 255 * m
+        return scaled.isNaN ? 0 : Int(max(0, min(255, scaled))) * 3
+    }
     var peak: Float = 0
-    for y in 0..<box.height {
-        for x in 0..<box.width {
-            let m = mask[y * box.width + x]
-            let scaled = 255 * m
-            let index = scaled.isNaN ? 0 : Int(max(0, min(255, scaled)))
-            let colour = jet[index]
-            let p = ((box.y + y) * photo.width + box.x + x) * 3
-            let d = (y * box.width + x) * 3
-            let heat = (Float(colour.r) / 255, Float(colour.g) / 255, Float(colour.b) / 255)
-            cam[d] = heatWeight * heat.0 + imageWeight * (Float(photo.pixels[p]) / 255)
-            cam[d + 1] = heatWeight * heat.1 + imageWeight * (Float(photo.pixels[p + 1]) / 255)
-            cam[d + 2] = heatWeight * heat.2 + imageWeight * (Float(photo.pixels[p + 2]) / 255)
-            peak = max(peak, cam[d], cam[d + 1], cam[d + 2])
+    mask.withUnsafeBufferPointer { mask in
+        photo.pixels.withUnsafeBufferPointer { pixels in
+            for y in 0..<box.height {
+                for x in 0..<box.width {
+                    let h = heatIndex(mask[y * box.width + x])
+                    let p = ((box.y + y) * photo.width + box.x + x) * 3
+                    peak = max(peak, heat[h] + shade[Int(pixels[p])], heat[h + 1] + shade[Int(pixels[p + 1])],
+                               heat[h + 2] + shade[Int(pixels[p + 2])])
+                }
+            }
         }
     }
     var out = photo
-    for y in 0..<box.height {
-        for x in 0..<box.width {
-            let d = (y * box.width + x) * 3
-            let p = ((box.y + y) * photo.width + box.x + x) * 3
-            for c in 0..<3 {
-                let v = peak > 0 ? 255 * (cam[d + c] / peak) : 0
-                out.pixels[p + c] = UInt8(max(0, min(255, v)))
+    mask.withUnsafeBufferPointer { mask in
+        out.pixels.withUnsafeMutableBufferPointer { pixels in
+            for y in 0..<box.height {
+                for x in 0..<box.width {
+                    let h = heatIndex(mask[y * box.width + x])
+                    let p = ((box.y + y) * photo.width + box.x + x) * 3
+                    for c in 0..<3 {
+                        let cam = heat[h + c] + shade[Int(pixels[p + c])]
+                        let v = peak > 0 ? 255 * (cam / peak) : 0
+                        pixels[p + c] = UInt8(max(0, min(255, v)))
+                    }
+                }
             }
         }
     }
