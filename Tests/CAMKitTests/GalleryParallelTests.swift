@@ -19,7 +19,9 @@ final class GalleryParallelTests: XCTestCase {
         let source = try ImageDecoder().decode(contentsOf: fixtureURL("images/photo.png")).resized(width: width, height: height, filter: .bilinear)
         var urls = try (0..<count).map { n in
             let tint = UInt8(n * 37 % 256)
-            let image = RGBImage(width: width, height: height, pixels: source.pixels.enumerated().map { i, v in i % 3 == n % 3 ? v / 2 + tint / 2 : v })
+            var pixels = source.pixels
+            for i in stride(from: n % 3, to: pixels.count, by: 3) { pixels[i] = pixels[i] / 2 + tint / 2 }
+            let image = RGBImage(width: width, height: height, pixels: pixels)
             let url = folder.appendingPathComponent(String(format: "photo-%02d.png", n))
             try image.writePNG(to: url)
             return url
@@ -28,6 +30,16 @@ final class GalleryParallelTests: XCTestCase {
         try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array("cut".utf8)).write(to: corrupt)
         urls.insert(corrupt, at: count / 2)
         return urls
+    }
+
+    /// A picture whose every byte differs from its neighbours, so filters and scaling show.
+    static func pattern(width: Int, height: Int) -> RGBImage {
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for i in pixels.indices {
+            let value: Int = (i * 31 + i / 111) % 256
+            pixels[i] = UInt8(value)
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
     func models() -> [ExplainableModel] {
@@ -113,7 +125,7 @@ final class GalleryParallelTests: XCTestCase {
     }
 
     func testFittedScalesDownWithBicubicNeverUp() {
-        let image = RGBImage(width: 90, height: 30, pixels: (0..<90 * 30 * 3).map { UInt8($0 * 7 % 251) })
+        let image = Self.pattern(width: 90, height: 30)
         XCTAssertEqual(image.fitted(maxSide: 45), image.resized(width: 45, height: 15, filter: .bicubic))
         XCTAssertEqual(image.fitted(maxSide: 0), image)
         XCTAssertEqual(image.fitted(maxSide: 90), image)
@@ -132,7 +144,7 @@ final class GalleryParallelTests: XCTestCase {
         XCTAssertThrowsError(try run.run(photos)) { XCTAssert("\($0)".contains("overlay max side -5"), "\($0)") }
 
         for (option, value) in [("--jobs", "0"), ("--jobs", "-2"), ("--max-overlay-side", "-1")] {
-            let result = try runExplain(["gallery", photos[0].path, "--out", work.appendingPathComponent("cli").path, option, value])
+            let result = try runExplain(["gallery", photos[0].path, "--out", work.appendingPathComponent("cli").path, "\(option)=\(value)"])
             XCTAssertNotEqual(result.status, 0)
             XCTAssert(result.stderr.contains("\(option) \(value)"), "\(option) \(value): \(result.stderr)")
         }
@@ -142,7 +154,7 @@ final class GalleryParallelTests: XCTestCase {
     }
 
     func testPNGEncoderRoundTripsEveryFilterAndLevel() throws {
-        let image = RGBImage(width: 37, height: 23, pixels: (0..<37 * 23 * 3).map { UInt8(($0 * 31 + $0 / 111) % 256) })
+        let image = Self.pattern(width: 37, height: 23)
         for filter in PNGEncoder.RowFilter.allCases {
             for level in [0, 1, 6, 9] {
                 let data = try PNGEncoder(level: level, filter: filter).encode(image)
