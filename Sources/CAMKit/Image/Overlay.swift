@@ -46,29 +46,33 @@ public func overlay(map: [Float], mapWidth: Int, mapHeight: Int, on photo: RGBIm
         return scaled.isNaN ? 0 : Int(max(0, min(255, scaled))) * 3
     }
     var peak: Float = 0
-    mask.withUnsafeBufferPointer { mask in
-        photo.pixels.withUnsafeBufferPointer { pixels in
-            for y in 0..<box.height {
-                for x in 0..<box.width {
-                    let h = heatIndex(mask[y * box.width + x])
-                    let p = ((box.y + y) * photo.width + box.x + x) * 3
-                    peak = max(peak, heat[h] + shade[Int(pixels[p])], heat[h + 1] + shade[Int(pixels[p + 1])],
-                               heat[h + 2] + shade[Int(pixels[p + 2])])
+    var out = photo
+    heat.withUnsafeBufferPointer { heat in
+        shade.withUnsafeBufferPointer { shade in
+            mask.withUnsafeBufferPointer { mask in
+                photo.pixels.withUnsafeBufferPointer { pixels in
+                    for y in 0..<box.height {
+                        for x in 0..<box.width {
+                            let h = heatIndex(mask[y * box.width + x])
+                            let p = ((box.y + y) * photo.width + box.x + x) * 3
+                            peak = max(peak, heat[h] + shade[Int(pixels[p])], heat[h + 1] + shade[Int(pixels[p + 1])],
+                                       heat[h + 2] + shade[Int(pixels[p + 2])])
+                        }
+                    }
                 }
             }
-        }
-    }
-    var out = photo
-    mask.withUnsafeBufferPointer { mask in
-        out.pixels.withUnsafeMutableBufferPointer { pixels in
-            for y in 0..<box.height {
-                for x in 0..<box.width {
-                    let h = heatIndex(mask[y * box.width + x])
-                    let p = ((box.y + y) * photo.width + box.x + x) * 3
-                    for c in 0..<3 {
-                        let cam = heat[h + c] + shade[Int(pixels[p + c])]
-                        let v = peak > 0 ? 255 * (cam / peak) : 0
-                        pixels[p + c] = UInt8(max(0, min(255, v)))
+            mask.withUnsafeBufferPointer { mask in
+                out.pixels.withUnsafeMutableBufferPointer { pixels in
+                    for y in 0..<box.height {
+                        for x in 0..<box.width {
+                            let h = heatIndex(mask[y * box.width + x])
+                            let p = ((box.y + y) * photo.width + box.x + x) * 3
+                            for c in 0..<3 {
+                                let cam = heat[h + c] + shade[Int(pixels[p + c])]
+                                let v = peak > 0 ? 255 * (cam / peak) : 0
+                                pixels[p + c] = UInt8(max(0, min(255, v)))
+                            }
+                        }
                     }
                 }
             }
