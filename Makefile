@@ -14,7 +14,7 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures keras-model onnx-models bench-real bench-onnx load-test gallery-memory fuzz fuzz-smoke
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures keras-model onnx-models bench-real bench-onnx load-test gallery-memory gallery-speed fuzz fuzz-smoke
 
 ## The README's first command: everything needed, then every model on IMAGE.
 IMAGE ?= Fixtures/images/photo.png
@@ -111,6 +111,11 @@ load-test: deps
 ## Peak RSS and time of `explain gallery` over 50 and 500 synthetic photos (needs `make venv models`).
 gallery-memory:
 	bash scripts/gallery_memory.sh 50 500
+
+## Wall time and peak RSS of a gallery of 25 photos of 3 MP with both real models (needs `make venv models`);
+## OLD_EXPLAIN=path/to/explain measures an older build side by side (see `scripts/gallery_speed.sh`).
+gallery-speed:
+	bash scripts/gallery_speed.sh
 
 ## Runs one libFuzzer target (ASan) for SECONDS: `make fuzz FUZZER=fuzz-unpickler SECONDS=600`.
 ## Fuzzers: fuzz-image fuzz-safetensors fuzz-torch-checkpoint fuzz-unpickler fuzz-keras-hdf5

@@ -46,6 +46,7 @@ public enum GalleryError: Error, CustomStringConvertible, Equatable {
     case resumeMismatch(String)
     case unreadableResults(String)
     case unwritable(String)
+    case invalidSetting(String)
 
     public var description: String {
         switch self {
@@ -54,6 +55,7 @@ public enum GalleryError: Error, CustomStringConvertible, Equatable {
         case .resumeMismatch(let why): "cannot resume: \(why); run without --resume to start over, or use another --out"
         case .unreadableResults(let why): "cannot resume: \(why)"
         case .unwritable(let why): "cannot write \(why)"
+        case .invalidSetting(let why): "invalid gallery setting: \(why)"
         }
     }
 }

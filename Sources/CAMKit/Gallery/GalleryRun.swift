@@ -24,6 +24,11 @@ public struct GalleryOutcome: Sendable {
 /// per photo a panel and one overlay per model under `images/<photo>/`, then its results.
 /// Bad photos are recorded and the run goes on. Nothing is kept per photo but its results:
 /// pictures and maps are dropped once written.
+///
+/// Up to `jobs` photos are decoded, explained, drawn and encoded at once (`OrderedPipeline`),
+/// so one photo's drawing and encoding overlap another's explains; their results are recorded
+/// in photo order, so `results.csv`, `results.json`, the journal and every picture are those
+/// of a run with `jobs` 1, timings aside.
 public final class GalleryRun {
     public let models: [ExplainableModel]
     public let options: ExplainOptions
@@ -35,8 +40,13 @@ public final class GalleryRun {
     public var truth: (String) -> GroundTruth? = { _ in nil }
     /// Called after every photo (also for the ones resumed).
     public var progress: ((GalleryProgress) -> Void)?
-    /// Largest side of the overlay PNGs.
-    public var overlayMaxSide = 800
+    /// Largest side of the overlay PNGs, 0 for the photo's own size: overlays are drawn at the
+    /// photo's resolution, then scaled down (`RGBImage.fitted`) so that the files stay quick to
+    /// encode and to load in the page.
+    public var overlayMaxSide = 1600
+    /// Photos worked on at once, at least 1. Default: one per core. The explains themselves
+    /// also use every core (`ComputeThreads`); more photos in flight fill the time they do not.
+    public var jobs = ProcessInfo.processInfo.activeProcessorCount
     /// Least time between two refreshes of `results.json`, `index.html` and the charts during
     /// the run (they are always written at its start and end; `RefreshSchedule`).
     public var refreshInterval: Duration = .seconds(10)
@@ -58,6 +68,10 @@ public final class GalleryRun {
     /// earlier run into the same folder (same method, layer and target) are kept as they are.
     @discardableResult
     public func run(_ photos: [URL], resume: Bool = false) throws -> GalleryOutcome {
+        guard jobs >= 1 else { throw GalleryError.invalidSetting("jobs \(jobs): at least one photo must be worked on at a time") }
+        guard overlayMaxSide >= 0 else {
+            throw GalleryError.invalidSetting("overlay max side \(overlayMaxSide): give a size in pixels, or 0 to keep the photo's size")
+        }
         var earlier: [String: GalleryImageResult] = [:]
         if resume, let previous = try GalleryWriter.load(from: output) {
             let current = emptyResults()
@@ -80,20 +94,33 @@ public final class GalleryRun {
         var pending = photos.count - kept.images.count
         let writer = try GalleryWriter(folder: output, starting: kept, pending: pending)
         var schedule = RefreshSchedule(interval: refreshInterval)
-        var explained = 0, reused = 0
-        for (i, photo) in photos.enumerated() {
-            if slots[i] != nil {
+        // Folders are given out in photo order, as a serial run does, before any work starts.
+        let todo = photos.indices.filter { slots[$0] == nil }
+        let folders = todo.map { uniqueFolder(for: photos[$0].lastPathComponent, taken: &slugs) }
+        let explainer = photoExplainer()
+        var explained = 0, reused = 0, reported = 0
+        // Progress goes in photo order: the kept photos before each one explained now come first.
+        func reportKeptPhotos(before end: Int) {
+            while reported < end {
                 reused += 1
-            } else {
-                let image = explain(photo, folder: uniqueFolder(for: photo.lastPathComponent, taken: &slugs))
-                try writer.add(image)
-                slots[i] = image
-                explained += 1
-                pending -= 1
-                if schedule.isDue { try schedule.run { try writer.refresh(results(), pending: pending) } }
+                reported += 1
+                progress?(GalleryProgress(done: reported, total: photos.count, reused: reused, file: photos[reported - 1].lastPathComponent))
             }
-            progress?(GalleryProgress(done: i + 1, total: photos.count, reused: reused, file: photo.lastPathComponent))
         }
+        try OrderedPipeline(workers: jobs, window: 2 * jobs).run(count: todo.count, work: { n in
+            explainer.explain(photos[todo[n]], folder: folders[n])
+        }, deliver: { n, image in
+            let i = todo[n]
+            reportKeptPhotos(before: i)
+            try writer.add(image)
+            slots[i] = image
+            explained += 1
+            pending -= 1
+            if schedule.isDue { try schedule.run { try writer.refresh(results(), pending: pending) } }
+            reported = i + 1
+            progress?(GalleryProgress(done: reported, total: photos.count, reused: reused, file: photos[i].lastPathComponent))
+        })
+        reportKeptPhotos(before: photos.count)
         let finished = results()
         try writer.finish(finished)
         return GalleryOutcome(results: finished, explained: explained, reused: reused)
@@ -124,53 +151,8 @@ public final class GalleryRun {
         return trimmed.isEmpty ? "_" : trimmed
     }
 
-    private func explain(_ url: URL, folder: String) -> GalleryImageResult {
-        let file = url.lastPathComponent
-        let truth = truth(file)
-        var record = GalleryImageResult(file: file, source: url.path, folder: folder, truth: truth, error: nil, panelFile: nil, results: [])
-        do {
-            let photo = try decoder.decode(contentsOf: url)
-            let directory = output.appendingPathComponent(folder, isDirectory: true)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            AtomicFile.removeLeftovers(in: directory)
-            var columns: [PanelColumn] = []
-            for (model, matcher) in zip(models, matchers) {
-                let explanation: Explanation
-                do { explanation = try model.explain(photo, options: options) } catch {
-                    throw GalleryPhotoError("\(model.name): \(error)")
-                }
-                let best = explanation.top[0]
-                let verdict = matcher.verdict(predicted: best.index, truth: truth)
-                let overlayFile = "\(folder)/\(Self.safeName(model.name)).png"
-                try write(PictureFigure(image: explanation.overlay, maxSide: overlayMaxSide), to: overlayFile)
-                record.results.append(GalleryModelResult(
-                    model: model.name, predictedIndex: best.index, predictedLabel: best.label, confidence: best.probability,
-                    top: explanation.top, targetLabel: explanation.targetLabel, verdict: verdict, overlayFile: overlayFile,
-                    elapsedMilliseconds: explanation.elapsedMilliseconds))
-                columns.append(PanelColumn(title: model.name, label: best.label, confidence: best.probability, image: explanation.overlay,
-                                           isWrong: verdict == .wrong ? true : verdict == .correct ? false : nil,
-                                           topK: explanation.top.prefix(3).map { ($0.label, $0.probability) }))
-            }
-            let panelFile = "\(folder)/panel.png"
-            try write(Panel(photo: photo, photoTitle: file, trueLabel: truth?.text, columns: columns), to: panelFile)
-            record.panelFile = panelFile
-        } catch {
-            record.error = "\(error)"
-            record.results = []
-            record.panelFile = nil
-        }
-        return record
+    private func photoExplainer() -> GalleryPhotoExplainer {
+        GalleryPhotoExplainer(models: models, matchers: matchers, options: options, decoder: decoder, output: output,
+                              overlayMaxSide: overlayMaxSide, truth: truth)
     }
-
-    /// A PNG of the gallery, atomically: a kill mid-photo leaves no broken picture behind.
-    private func write(_ figure: some Figure, to file: String) throws {
-        let url = output.appendingPathComponent(file)
-        try AtomicFile.write(figure.render(as: .png, destination: url.path), to: url)
-    }
-}
-
-/// A photo's failure, with the model that failed on it.
-struct GalleryPhotoError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Writes a gallery folder while a run goes, so that a kill at any moment loses at most the
-/// photo in flight and leaves no file half-written, at a cost per photo that does not grow
+/// photos in flight and leaves no file half-written, at a cost per photo that does not grow
 /// with the run:
 /// - `progress.jsonl` (`GalleryJournal`) and `results.csv` grow by each photo as it finishes;
 ///   the journal is what `--resume` reads after a kill.

@@ -35,32 +35,58 @@ public func overlay(map: [Float], mapWidth: Int, mapHeight: Int, on photo: RGBIm
     let mask = resizeBilinearLikeOpenCV(map, width: mapWidth, height: mapHeight,
                                         toWidth: box.width, toHeight: box.height)
     let heatWeight = alpha, imageWeight = Float(1 - Double(alpha))
-    let jet = Colormap.jet
-    var cam = [Float](repeating: 0, count: box.width * box.height * 3)
+    // Both terms of the blend depend on one byte each (the map's colour index, the photo's
+    // sample), so everything after the mask is tabled: the same float32 operations as per
+    // pixel, done once per pair of bytes. The first pass notes each pixel's colour index and
+    // finds the peak; the second looks the output bytes up.
+    let heat = Colormap.jet.flatMap { [heatWeight * (Float($0.r) / 255), heatWeight * (Float($0.g) / 255), heatWeight * (Float($0.b) / 255)] }
+    let shade = (0..<256).map { imageWeight * (Float($0) / 255) }
+    var colours = [UInt8](repeating: 0, count: box.width * box.height)
     var peak: Float = 0
-    for y in 0..<box.height {
-        for x in 0..<box.width {
-            let m = mask[y * box.width + x]
-            let scaled = 255 * m
-            let index = scaled.isNaN ? 0 : Int(max(0, min(255, scaled)))
-            let colour = jet[index]
-            let p = ((box.y + y) * photo.width + box.x + x) * 3
-            let d = (y * box.width + x) * 3
-            let heat = (Float(colour.r) / 255, Float(colour.g) / 255, Float(colour.b) / 255)
-            cam[d] = heatWeight * heat.0 + imageWeight * (Float(photo.pixels[p]) / 255)
-            cam[d + 1] = heatWeight * heat.1 + imageWeight * (Float(photo.pixels[p + 1]) / 255)
-            cam[d + 2] = heatWeight * heat.2 + imageWeight * (Float(photo.pixels[p + 2]) / 255)
-            peak = max(peak, cam[d], cam[d + 1], cam[d + 2])
+    heat.withUnsafeBufferPointer { heat in
+        shade.withUnsafeBufferPointer { shade in
+            mask.withUnsafeBufferPointer { mask in
+                photo.pixels.withUnsafeBufferPointer { pixels in
+                    colours.withUnsafeMutableBufferPointer { colours in
+                        for y in 0..<box.height {
+                            for x in 0..<box.width {
+                                let scaled = 255 * mask[y * box.width + x]
+                                let index = scaled.isNaN ? 0 : Int(max(0, min(255, scaled)))
+                                colours[y * box.width + x] = UInt8(index)
+                                let h = 3 * index, p = ((box.y + y) * photo.width + box.x + x) * 3
+                                peak = max(peak, heat[h] + shade[Int(pixels[p])], heat[h + 1] + shade[Int(pixels[p + 1])],
+                                           heat[h + 2] + shade[Int(pixels[p + 2])])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Output byte of channel c for colour index i and photo sample v, at [(c · 256 + i) · 256 + v].
+    var table = [UInt8](repeating: 0, count: 3 * 256 * 256)
+    for c in 0..<3 {
+        for i in 0..<256 {
+            for v in 0..<256 {
+                let cam = heat[3 * i + c] + shade[v]
+                let scaled = peak > 0 ? 255 * (cam / peak) : 0
+                table[(c * 256 + i) * 256 + v] = UInt8(max(0, min(255, scaled)))
+            }
         }
     }
     var out = photo
-    for y in 0..<box.height {
-        for x in 0..<box.width {
-            let d = (y * box.width + x) * 3
-            let p = ((box.y + y) * photo.width + box.x + x) * 3
-            for c in 0..<3 {
-                let v = peak > 0 ? 255 * (cam[d + c] / peak) : 0
-                out.pixels[p + c] = UInt8(max(0, min(255, v)))
+    table.withUnsafeBufferPointer { table in
+        colours.withUnsafeBufferPointer { colours in
+            out.pixels.withUnsafeMutableBufferPointer { pixels in
+                for y in 0..<box.height {
+                    for x in 0..<box.width {
+                        let i = Int(colours[y * box.width + x]) * 256
+                        let p = ((box.y + y) * photo.width + box.x + x) * 3
+                        pixels[p] = table[i + Int(pixels[p])]
+                        pixels[p + 1] = table[65536 + i + Int(pixels[p + 1])]
+                        pixels[p + 2] = table[131072 + i + Int(pixels[p + 2])]
+                    }
+                }
             }
         }
     }

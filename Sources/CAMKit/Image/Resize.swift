@@ -51,27 +51,36 @@ extension RGBImage {
         return source
     }
 
+    // Both passes run on raw pointers: they are most of a gallery's time outside the model
+    // (every photo is resized for each model and for its overlays). The sums are wrapping
+    // integer sums, so their order does not change a bit of the result.
     private func horizontalPass(rows: Range<Int>, coefficients c: PillowCoefficients) -> RGBImage {
-        let outWidth = c.outSize, ksize = c.ksize
+        let outWidth = c.outSize, ksize = c.ksize, width = width
         var out = [UInt8](repeating: 0, count: outWidth * rows.count * 3)
         pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for (oy, y) in rows.enumerated() {
-                    let rowBase = y * width * 3
-                    for xx in 0..<outWidth {
-                        let xmin = c.bounds[2 * xx], xcount = c.bounds[2 * xx + 1]
-                        var s0 = PillowCoefficients.half, s1 = s0, s2 = s0
-                        for k in 0..<xcount {
-                            let w = c.fixed[xx * ksize + k]
-                            let p = rowBase + (xmin + k) * 3
-                            s0 &+= Int32(src[p]) &* w
-                            s1 &+= Int32(src[p + 1]) &* w
-                            s2 &+= Int32(src[p + 2]) &* w
+                c.bounds.withUnsafeBufferPointer { bounds in
+                    c.fixed.withUnsafeBufferPointer { fixed in
+                        for (oy, y) in rows.enumerated() {
+                            let row = src.baseAddress! + y * width * 3
+                            let outRow = dst.baseAddress! + oy * outWidth * 3
+                            for xx in 0..<outWidth {
+                                let xmin = bounds[2 * xx], xcount = bounds[2 * xx + 1]
+                                let weights = fixed.baseAddress! + xx * ksize
+                                var p = row + xmin * 3
+                                var s0 = PillowCoefficients.half, s1 = s0, s2 = s0
+                                for k in 0..<xcount {
+                                    let w = weights[k]
+                                    s0 &+= Int32(p[0]) &* w
+                                    s1 &+= Int32(p[1]) &* w
+                                    s2 &+= Int32(p[2]) &* w
+                                    p += 3
+                                }
+                                outRow[3 * xx] = PillowCoefficients.clip8(s0)
+                                outRow[3 * xx + 1] = PillowCoefficients.clip8(s1)
+                                outRow[3 * xx + 2] = PillowCoefficients.clip8(s2)
+                            }
                         }
-                        let d = (oy * outWidth + xx) * 3
-                        dst[d] = PillowCoefficients.clip8(s0)
-                        dst[d + 1] = PillowCoefficients.clip8(s1)
-                        dst[d + 2] = PillowCoefficients.clip8(s2)
                     }
                 }
             }
@@ -80,19 +89,24 @@ extension RGBImage {
     }
 
     /// Rows of `self` are rows `rowOffset...` of the image the coefficients were made for.
+    /// Each output row sums whole input rows, tap by tap, so the inner loop runs along memory.
     private func verticalPass(rowOffset: Int, coefficients c: PillowCoefficients) -> RGBImage {
         let outHeight = c.outSize, ksize = c.ksize, rowLength = width * 3
         var out = [UInt8](repeating: 0, count: width * outHeight * 3)
+        var sums = [Int32](repeating: 0, count: rowLength)
         pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for yy in 0..<outHeight {
-                    let ymin = c.bounds[2 * yy] - rowOffset, ycount = c.bounds[2 * yy + 1]
-                    for i in 0..<rowLength {
-                        var s = PillowCoefficients.half
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for yy in 0..<outHeight {
+                        let ymin = c.bounds[2 * yy] - rowOffset, ycount = c.bounds[2 * yy + 1]
+                        for i in 0..<rowLength { sums[i] = PillowCoefficients.half }
                         for k in 0..<ycount {
-                            s &+= Int32(src[(ymin + k) * rowLength + i]) &* c.fixed[yy * ksize + k]
+                            let w = c.fixed[yy * ksize + k]
+                            let row = src.baseAddress! + (ymin + k) * rowLength
+                            for i in 0..<rowLength { sums[i] &+= Int32(row[i]) &* w }
                         }
-                        dst[yy * rowLength + i] = PillowCoefficients.clip8(s)
+                        let outRow = dst.baseAddress! + yy * rowLength
+                        for i in 0..<rowLength { outRow[i] = PillowCoefficients.clip8(sums[i]) }
                     }
                 }
             }

@@ -24,7 +24,7 @@ private let appendToSink: cairo_write_func_t = { closure, bytes, length in
 
 /// One page to draw on, backed by a Cairo surface of the requested format.
 ///
-/// PNG draws into an opaque image surface and encodes at the end; SVG and PDF stream into memory
+/// PNG draws into an opaque image surface and encodes at the end (`PNGEncoder.standard`); SVG and PDF stream into memory
 /// as they are drawn. The cairo status is checked after every surface operation, so a failure
 /// names its operation and destination instead of producing an empty or truncated file.
 public final class Canvas {
@@ -76,13 +76,33 @@ public final class Canvas {
         switch format {
         case .png:
             cairo_surface_flush(surface)
-            try check(cairo_surface_write_to_png_stream(surface, appendToSink, Unmanaged.passUnretained(sink).toOpaque()),
-                      "encoding PNG")
+            return try PNGEncoder.standard.encode(try pixels(), destination: destination)
         case .svg, .pdf:
             cairo_surface_finish(surface)
             try check(cairo_surface_status(surface), "finishing \(format.rawValue.uppercased())")
         }
         return sink.data
+    }
+
+    /// The PNG surface's pixels (Cairo's RGB24: one native-endian 0x00RRGGBB word per pixel).
+    private func pixels() throws -> RGBImage {
+        guard let base = cairo_image_surface_get_data(surface) else {
+            throw RenderError.cairo(operation: "reading the drawn pixels", status: "no pixel data", destination: destination)
+        }
+        let stride = Int(cairo_image_surface_get_stride(surface))
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        rgb.withUnsafeMutableBufferPointer { out in
+            for y in 0..<height {
+                let row = UnsafeRawPointer(base + y * stride).assumingMemoryBound(to: UInt32.self)
+                for x in 0..<width {
+                    let word = row[x], i = (y * width + x) * 3
+                    out[i] = UInt8(truncatingIfNeeded: word >> 16)
+                    out[i + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                    out[i + 2] = UInt8(truncatingIfNeeded: word)
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: rgb)
     }
 
     // MARK: drawing

@@ -10,6 +10,8 @@ public enum RenderError: Error, CustomStringConvertible, Equatable {
     case unknownFormat(path: String)
     /// Nothing to draw, e.g. a chart without records or a panel with an empty image.
     case emptyFigure(String)
+    /// libpng could not encode the picture; `reason` is its message.
+    case pngEncoding(destination: String, reason: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum RenderError: Error, CustomStringConvertible, Equatable {
             return "cannot tell the format of '\(path)': use a .png, .svg or .pdf name"
         case let .emptyFigure(what):
             return "nothing to draw: \(what)"
+        case let .pngEncoding(destination, reason):
+            return "encoding \(destination) as PNG failed: \(reason)"
         }
     }
 }

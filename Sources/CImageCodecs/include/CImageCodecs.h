@@ -42,6 +42,18 @@ void cic_decode_jpeg(const unsigned char *data, size_t size, uint64_t max_pixels
 /// samples keep their high byte; alpha (and tRNS transparency) is composited over white.
 void cic_decode_png(const unsigned char *data, size_t size, uint64_t max_pixels, cic_result *result);
 
+/// An encoded file: `size` bytes at `data` (free with cic_free), or why there is none.
+typedef struct {
+    unsigned char *data;
+    size_t size;
+    char message[200];
+} cic_encoded;
+
+/// Encodes width * height * 3 bytes of 8-bit RGB (row-major) as a PNG with zlib `level`
+/// (0...9) and the libpng row filters `filter` (PNG_FILTER_* bits: NONE 0x08, SUB 0x10,
+/// UP 0x20, AVG 0x40, PAETH 0x80); returns a cic_status.
+int cic_encode_png(const unsigned char *rgb, int width, int height, int level, int filter, cic_encoded *encoded);
+
 void cic_free(void *pixels);
 
 #endif

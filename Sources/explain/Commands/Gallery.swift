@@ -13,7 +13,7 @@ struct Gallery: ParsableCommand {
             the case-study charts (the confidence comparison in pages of 50 photos) and images/<photo>/ with the panel \
             and one overlay per model. Each photo's results go to results.csv and progress.jsonl as it finishes; \
             the page, the charts and results.json are refreshed every 10 s and at the end. A killed run loses at most \
-            the photo in flight; --resume keeps the photos an earlier run into the same --out finished. \
+            the photos in flight (at most twice --jobs); --resume keeps the photos an earlier run into the same --out finished. \
             Files that cannot be read are listed in the gallery and make the exit status 1.
             """)
 
@@ -38,9 +38,19 @@ struct Gallery: ParsableCommand {
     @Flag(help: "Keep the photos an earlier run into --out finished; explain only the rest.")
     var resume = false
 
+    @Option(help: ArgumentHelp("Photos decoded, explained, drawn and encoded at once (default: one per core). "
+                               + "Results and pictures are those of --jobs 1.", valueName: "n"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Largest side of the overlay PNGs, in pixels; 0 keeps the photo's size. "
+                               + "Overlays are drawn at the photo's size and scaled down (bicubic).", valueName: "px"))
+    var maxOverlaySide: Int = 1600
+
     func validate() throws {
         if labels != nil && label != nil { throw ValidationError("use either --labels or --label, not both") }
         if inputs.isEmpty { throw ValidationError("name a folder or photo files") }
+        if jobs < 1 { throw ValidationError("--jobs \(jobs): at least 1 photo must be worked on at a time") }
+        if maxOverlaySide < 0 { throw ValidationError("--max-overlay-side \(maxOverlaySide): give a size in pixels, or 0 to keep the photo's size") }
     }
 
     func run() throws {
@@ -62,6 +72,8 @@ struct Gallery: ParsableCommand {
         let run = GalleryRun(models: models, options: options, targetText: cam.target, output: URL(fileURLWithPath: out, isDirectory: true))
         run.truth = truth
         run.decoder = decoding.decoder()
+        run.jobs = jobs
+        run.overlayMaxSide = maxOverlaySide
         let bar = ProgressBar(enabled: isatty(2) != 0)
         run.progress = { bar.update($0) }
         let outcome = try run.run(photos, resume: resume)
