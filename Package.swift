@@ -114,7 +114,7 @@ let package = Package(
             name: "CAMKitTests",
             // SwiftProtobuf: the ONNX tests build their models from the generated messages.
             // ZIPFoundation: the Keras archive tests build a broken `.keras` file.
-            dependencies: ["CAMKit", "CCairo", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            dependencies: ["CAMKit", "CCairo", "CKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [],
             swiftSettings: [.swiftLanguageMode(.v5)]

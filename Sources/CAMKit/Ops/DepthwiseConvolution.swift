@@ -1,3 +1,5 @@
+import CKernels
+
 /// Depthwise convolution (groups == Cin == Cout): every channel plane is convolved with its
 /// own kh x kw kernel.
 ///
@@ -5,7 +7,8 @@
 /// plane is copied once into a zero-padded buffer whose columns are split by phase (column
 /// index mod strideW). In that layout the input of every tap for a vector of consecutive
 /// outputs is a vector of consecutive floats, whatever the stride, dilation or padding, so the
-/// hot loops are branch-free SIMD loads and multiply-adds over the output width.
+/// hot loops are branch-free SIMD loads and multiply-adds over the output width: the forward's
+/// in C (`ck_depthwise_rows`), compiled for each instruction set, the gradients' here.
 
 /// The vectors the kernels compute with. Rows are walked in chunks of 16 columns, with one
 /// chunk of 8 for a tail of at most 8, so that widths like 7, 28 or 56 waste few lanes.
@@ -101,6 +104,7 @@ func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Con
 }
 
 private func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
+    KernelInstructionSet.prepare()
     let layout = PhasePlane(g)
     let kernelArea = g.kernelH * g.kernelW
     return Tensor(shape: g.outputShape) { out in
@@ -114,24 +118,12 @@ private func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geomet
                     for plane in planes {
                         let c = plane % g.outChannels
                         layout.fill(buf, from: px + plane * g.inPlane, g)
-                        let kernel = Kernel(taps: taps.baseAddress!, weights: pw + c * kernelArea, count: kernelArea)
                         // Two output rows at a time give the CPU independent accumulation chains.
                         for oy in stride(from: 0, to: g.outH, by: 2) {
-                            let src = buf + layout.rowOffset(oy, g), dst = po + plane * g.outPlane + oy * g.outW
-                            let rows = min(2, g.outH - oy), nextRow = g.strideH * layout.rowStride
-                            var c0 = 0
-                            while c0 < g.outW {
-                                let n = g.outW - c0
-                                if n > 8 {
-                                    convolveChunk(SIMD16<Float>.self, src + c0, rows: rows, nextRow: nextRow, kernel,
-                                                  bias: biases[c], into: dst + c0, nextOutRow: g.outW, count: min(n, 16))
-                                    c0 += 16
-                                } else {
-                                    convolveChunk(SIMD8<Float>.self, src + c0, rows: rows, nextRow: nextRow, kernel,
-                                                  bias: biases[c], into: dst + c0, nextOutRow: g.outW, count: n)
-                                    c0 += 8
-                                }
-                            }
+                            ck_depthwise_rows(buf + layout.rowOffset(oy, g), Int32(min(2, g.outH - oy)),
+                                              g.strideH * layout.rowStride, taps.baseAddress!, pw + c * kernelArea,
+                                              Int32(kernelArea), biases[c], po + plane * g.outPlane + oy * g.outW,
+                                              g.outW, Int32(g.outW))
                         }
                     }
                 }
@@ -145,25 +137,6 @@ private struct Kernel {
     let taps: UnsafePointer<Int>
     let weights: UnsafePointer<Float>
     let count: Int
-}
-
-/// Computes `count` (at most one vector of) consecutive outputs in one or two rows.
-@inline(__always)
-private func convolveChunk<V: Lanes>(_: V.Type, _ src: UnsafePointer<Float>, rows: Int, nextRow: Int, _ k: Kernel,
-                                     bias: Float, into dst: UnsafeMutablePointer<Float>, nextOutRow: Int, count: Int) {
-    var acc0 = V(repeating: bias)
-    if rows == 2 {
-        var acc1 = V(repeating: bias)
-        for t in 0..<k.count {
-            let w = k.weights[t], p = src + k.taps[t]
-            acc0 += load(p) as V * w
-            acc1 += load(p + nextRow) as V * w
-        }
-        store(acc1, dst + nextOutRow, count: count)
-    } else {
-        for t in 0..<k.count { acc0 += load(src + k.taps[t]) as V * k.weights[t] }
-    }
-    store(acc0, dst, count: count)
 }
 
 /// dL/dx of a depthwise convolution: the output gradient correlated with the flipped kernel.

@@ -2,6 +2,7 @@
 #define CKERNELS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /// The vector instruction sets that both the CPU and the operating system support (the OS
 /// must save the wider registers on a context switch, which the CPU flags alone do not say).
@@ -13,6 +14,28 @@ typedef struct {
 } ck_cpu_features;
 
 ck_cpu_features ck_cpu_features_detect(void);
+
+/// The instruction sets the kernels below are compiled for, each chosen at run time.
+typedef enum { CK_ISA_BASELINE = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 } ck_isa;
+
+/// The set the kernels use: set once at start-up (`ck_isa_choose`), before any kernel runs.
+extern ck_isa ck_isa_level;
+
+/// The widest set this CPU and OS support.
+ck_isa ck_isa_best(void);
+
+/// Sets `ck_isa_level`: the best set, or "baseline" or "avx2" when `requested` says so (a set
+/// the CPU lacks is never chosen). Returns the set chosen. Every set gives the same bits: the
+/// kernels round each product and sum on its own, in the same order.
+ck_isa ck_isa_choose(const char *requested);
+
+/// Depthwise convolution of one or two output rows of one plane from its padded, phase-split
+/// copy (see DepthwiseConvolution.swift): output[r][x] = bias + sum_t src[r * next_row + x +
+/// taps[t]] * weights[t], in tap order, for x < width and r < rows. Reads whole 16-lane chunks,
+/// so rows of `src` must hold `width` rounded up to 16 plus the taps' reach.
+void ck_depthwise_rows(const float *src, int rows, ptrdiff_t next_row, const ptrdiff_t *taps,
+                       const float *weights, int tap_count, float bias, float *dst,
+                       ptrdiff_t next_out_row, int width);
 
 /// Chooses OpenBLAS's kernel set before its first call. With `requested` NULL or empty: the
 /// CPU's AVX-512 kernels when it has them and OpenBLAS runs older ones, whether by its own

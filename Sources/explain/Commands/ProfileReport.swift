@@ -6,7 +6,8 @@ import Foundation
 func printProfile(_ graph: Graph, input: Tensor, repeats: Int) {
     let profile = GraphProfile.measure(graph, input: input, repeats: repeats)
     let yardstick = GEMMBenchmark.gigaflopsPerSecond()
-    print("OpenBLAS kernels \(ComputeThreads.openBLASCoreName ?? "unknown"), \(ComputeThreads.count) threads; "
+    print("OpenBLAS kernels \(ComputeThreads.openBLASCoreName ?? "unknown"), C kernels \(KernelInstructionSet.name), "
+        + "\(ComputeThreads.count) threads; "
         + String(format: "sgemm 1024³ here: %.0f GFLOP/s", yardstick))
     print("op kind                      ms/pass   share    ops   GFLOP/s")
     let total = profile.totalMilliseconds

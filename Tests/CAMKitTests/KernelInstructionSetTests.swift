@@ -1,0 +1,36 @@
+import CKernels
+import XCTest
+@testable import CAMKit
+
+/// The C kernels give the same bits on every instruction set the CPU has: each product and
+/// sum is rounded on its own, in the same order, whatever the vector width.
+final class KernelInstructionSetTests: XCTestCase {
+    func testDepthwiseConvolutionIsBitIdenticalOnEveryInstructionSet() {
+        KernelInstructionSet.prepare()
+        let saved = ck_isa_level
+        defer { ck_isa_level = saved }
+        let levels = [CK_ISA_BASELINE, CK_ISA_AVX2, CK_ISA_AVX512].filter { $0.rawValue <= ck_isa_best().rawValue }
+        // Widths around the 16-lane chunks, strides, dilation and uneven padding.
+        let cases: [(input: [Int], kernel: Int, stride: Int, dilation: Int, padding: Padding2D)] = [
+            ([1, 3, 7, 7], 3, 1, 1, .symmetric(1)),
+            ([2, 4, 28, 33], 7, 1, 1, .symmetric(3)),
+            ([1, 5, 17, 40], 5, 2, 1, Padding2D(top: 1, bottom: 2, left: 1, right: 2)),
+            ([1, 2, 20, 19], 3, 1, 2, .symmetric(2)),
+        ]
+        for c in cases {
+            let channels = c.input[1]
+            let x = SeededWeights.input(shape: c.input)
+            let w = SeededWeights.input(shape: [channels, 1, c.kernel, c.kernel])
+            let b = SeededWeights.input(shape: [channels])
+            var outputs: [[Float]] = []
+            for level in levels {
+                ck_isa_level = level
+                outputs.append(conv2d(x, weight: w, bias: b, stride: (c.stride, c.stride), padding: c.padding,
+                                      dilation: (c.dilation, c.dilation), groups: channels).scalars)
+            }
+            for (level, out) in zip(levels, outputs) {
+                XCTAssertEqual(out.map(\.bitPattern), outputs[0].map(\.bitPattern), "\(c.input) at instruction set \(level.rawValue)")
+            }
+        }
+    }
+}
