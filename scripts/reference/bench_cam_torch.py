@@ -1,4 +1,6 @@
-"""Time pytorch-grad-cam's methods on the seed cnn variant with a convnextv2_base backbone.
+"""Time pytorch-grad-cam's methods on the seed cnn variant with a convnextv2_base backbone, or
+with --model efficientnet-lite0 on the pretrained EfficientNet-Lite0 (`make models`) at `_head_act`
+(as `explain bench-cam --model efficientnet-lite0`).
 
 Seeded weights v1 (Fixtures/README.md), the seeded input (1, 3, 224, 224), target layer
 backbone.stages.3, targets=None (top-1), 2 threads. Each method is timed as a user calls it:
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
+os.environ.setdefault("TQDM_DISABLE", "1")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -43,11 +47,17 @@ def main() -> None:
     from seeded_weights import seeded_input, seeded_state_dict
 
     torch.set_num_threads(args.threads)
-    model = build_seed_model(args.model, args.variant, 124)
-    model.load_state_dict(seeded_state_dict(model))
-    model.eval()
+    if args.model == "efficientnet-lite0":
+        from make_ablation_fixture import Split
+        from make_real_model_fixtures import effnet_model
+        model = Split(effnet_model(args.size)).eval()
+        layers = [model.features]
+    else:
+        model = build_seed_model(args.model, args.variant, 124)
+        model.load_state_dict(seeded_state_dict(model))
+        model.eval()
+        layers = [model.backbone.stages[3]]
     x = torch.from_numpy(seeded_input((1, 3, args.size, args.size)))
-    layers = [model.backbone.stages[3]]
     classes = {"gradcam": pgc.GradCAM, "hirescam": pgc.HiResCAM, "gradcam++": pgc.GradCAMPlusPlus,
                "xgradcam": pgc.XGradCAM, "layercam": pgc.LayerCAM, "eigencam": pgc.EigenCAM,
                "eigengradcam": pgc.EigenGradCAM, "scorecam": pgc.ScoreCAM, "ablationcam": pgc.AblationCAM}
