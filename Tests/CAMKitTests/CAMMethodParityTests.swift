@@ -49,6 +49,7 @@ final class CAMMethodParityTests: XCTestCase {
         case "guidedbackprop": GuidedBackprop()
         case "refinecam": RefineCAM()
         case "sess": SESS()
+        case "shapleycam": ShapleyCAM()
         default: nil
         }
     }
@@ -105,6 +106,6 @@ final class CAMMethodParityTests: XCTestCase {
     func testEveryNewMethodIsCovered() {
         XCTAssertEqual(Set(Self.manifest.cases.map(\.method)),
                        ["finercam", "gradcamelementwise", "kpcacam", "fem", "randomcam", "fullgrad", "guidedbackprop",
-                        "refinecam", "sess", "sobelcam"])
+                        "refinecam", "sess", "sobelcam", "shapleycam"])
     }
 }

@@ -1,6 +1,6 @@
 """Write Fixtures/cam-methods/*: what pytorch-grad-cam 1.5.7 returns for the methods added after
 the first nine (Finer-CAM, Grad-CAM ElementWise, KPCA-CAM, FEM, FullGrad, Guided Backprop,
-RefineCAM, SESS, RandomCAM, sobel_cam) on seeded-weight models.
+RefineCAM, SESS, RandomCAM, sobel_cam, ShapleyCAM) on seeded-weight models.
 
 Run from the repo root:  python scripts/reference/make_method_fixtures.py
 Each case file holds "cam" (the library's return value) and "logits"; Guided Backprop's "cam" is
@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from importlib.metadata import version  # noqa: E402
 from pytorch_grad_cam import (FEM, SESS, FinerCAM, FullGrad, GradCAMElementWise,  # noqa: E402
-                              GuidedBackpropReLUModel, KPCA_CAM, RandomCAM, RefineCAM)
+                              GuidedBackpropReLUModel, KPCA_CAM, RandomCAM, RefineCAM, ShapleyCAM)
 from pytorch_grad_cam.sobel_cam import sobel_cam  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
 from safetensors.numpy import save as st_save  # noqa: E402
@@ -49,6 +49,8 @@ CASES = [
     ("small_hybrid_guidedbackprop_top1", "small_hybrid", "guidedbackprop", [], {}),
     ("small_hybrid_refinecam_top1", "small_hybrid", "refinecam", S2 + S3, {}),
     ("small_cnn_sess_top1", "small_cnn", "sess", S3, {}),
+    ("small_cnn_shapleycam_top1", "small_cnn", "shapleycam", S2, {}),
+    ("small_hybrid_shapleycam_top1", "small_hybrid", "shapleycam", S3, {}),
 ]
 
 
@@ -72,7 +74,7 @@ def run(method: str, model, layers, x, logits, opts) -> np.ndarray:
     if method == "randomcam":
         np.random.seed(SEED)
     cls = {"gradcamelementwise": GradCAMElementWise, "kpcacam": KPCA_CAM, "fem": FEM, "randomcam": RandomCAM,
-           "fullgrad": FullGrad, "refinecam": RefineCAM, "sess": SESS}[method]
+           "fullgrad": FullGrad, "refinecam": RefineCAM, "sess": SESS, "shapleycam": ShapleyCAM}[method]
     cam = cls(model=model, target_layers=target_layers)
     targets = [ClassifierOutputTarget(int(c)) for c in logits.argmax(dim=1)]
     return cam(input_tensor=x, targets=targets)

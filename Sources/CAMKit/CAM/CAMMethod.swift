@@ -153,6 +153,26 @@ public struct CAMContext {
         return targetScores(model(repeated), image: image)
     }
 
+    /// The gradient of the target scores at `layer` (in its own layout) with the layer's output
+    /// replaced by `scale` times what it was, the whole batch at once.
+    public func layerGradient(_ layer: String, scaledBy scale: Float) throws -> Tensor {
+        guard let module = model.module(named: layer), let original = layerOutputs[layer] else {
+            throw UnknownLayerError(name: layer, validNames: layerOutputs.keys.sorted())
+        }
+        let scaled = Tensor(shape: original.shape, scalars: original.scalars.map { $0 * scale }, requiresGrad: true)
+        let handle = module.replaceOutput { _ in scaled }
+        defer { handle() }
+        let output = model(input)
+        let classes = output.shape[1], logits = output.detached().scalars
+        var seed = [Float](repeating: 0, count: output.count)
+        for (i, target) in targets.enumerated() {
+            let row = i * classes ..< (i + 1) * classes
+            target.seed(into: &seed[row], logits: logits[row])
+        }
+        try output.backward(seed: Tensor(shape: output.shape, scalars: seed))
+        return scaled.grad ?? Tensor.zeros(original.shape)
+    }
+
     private func targetScores(_ logits: Tensor, image: Int) -> [Float] {
         let classes = logits.shape[1]
         return (0..<logits.shape[0]).map { targets[image].score(logits.scalars[$0 * classes ..< ($0 + 1) * classes]) }

@@ -6,7 +6,7 @@ public enum CAMMethodName: String, CaseIterable, Sendable, Codable {
     case gradcamPlusPlus = "gradcam++"
     case xgradcam, layercam, eigencam, eigengradcam, scorecam, ablationcam
     case finercam, gradcamelementwise, kpcacam, fem, fullgrad, guidedbackprop, guidedgradcam, refinecam
-    case sess, randomcam, sobelcam
+    case sess, randomcam, sobelcam, shapleycam
 
     /// The method with default settings; Finer-CAM's comparison from `finer` (Grad-CAM based).
     public func makeMethod(finer: FinerSettings = FinerSettings()) -> CAMMethod {
@@ -31,6 +31,7 @@ public enum CAMMethodName: String, CaseIterable, Sendable, Codable {
         case .sess: SESS()
         case .randomcam: RandomCAM()
         case .sobelcam: SobelCAM()
+        case .shapleycam: ShapleyCAM()
         }
     }
 
