@@ -33,4 +33,24 @@ final class KernelInstructionSetTests: XCTestCase {
             }
         }
     }
+
+    func testGELUAndItsGradientAreBitIdenticalOnEveryInstructionSet() throws {
+        KernelInstructionSet.prepare()
+        let saved = ck_isa_level
+        defer { ck_isa_level = saved }
+        // Values across erf's range, the exp clamp, zeros of both signs, and a count that is no
+        // whole number of vectors.
+        let values: [Float] = (0..<1003).map { Float($0 - 501) * 0.0173 } + [-0.0, 0, -200, 200, 1e-30, -1e-30]
+        var results: [[UInt32]] = []
+        for level in [CK_ISA_BASELINE, CK_ISA_AVX2, CK_ISA_AVX512] where level.rawValue <= ck_isa_best().rawValue {
+            ck_isa_level = level
+            let x = Tensor(shape: [values.count], scalars: values, requiresGrad: true)
+            let y = gelu(x)
+            try y.backward(seed: Tensor(shape: y.shape, scalars: values.map { 1 - $0 * 0.25 }))
+            results.append(y.scalars.map(\.bitPattern) + x.grad!.scalars.map(\.bitPattern))
+        }
+        for r in results.dropFirst() { XCTAssertEqual(r, results[0]) }
+        // GELU(0) = 0, its slope there 1/2, and far out it is the identity or 0.
+        XCTAssertEqual(gelu(Tensor(shape: [3], scalars: [0, 10, -10])).scalars, [0, 10, 0])
+    }
 }

@@ -72,7 +72,7 @@ extension GraphOp {
     /// Multiply-adds times 2 of the ops that run as GEMMs.
     fileprivate func gemmFlops(_ s: [[Int]], output: [Int]) -> Double? {
         switch self {
-        case .conv2d(let a):
+        case .conv2d:
             guard profileKind(s[0], s[1]) == "conv2d", s[1].count == 4 else { return nil }
             // Each output element sums (C_in / groups) kh kw products.
             return 2 * Double(output.product) * Double(s[1][1] * s[1][2] * s[1][3])

@@ -174,6 +174,29 @@ func mapElements<K: BinaryVectorKernel>(_ a: Tensor, _ b: Tensor, _: K.Type) -> 
     mapElements(a, b, StaticBinaryMap<K>())
 }
 
+/// A C kernel (`kernel(source, destination, count)`) over the elements of `x`, over both cores
+/// when it is large.
+func mapElements(_ x: Tensor, kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+    KernelInstructionSet.prepare()
+    return Tensor(shape: x.shape) { out in
+        guard let dst = out.baseAddress else { return }
+        x.withScalars { src in parallelVectorRanges(out.count) { start, end in kernel(src + start, dst + start, end - start) } }
+    }
+}
+
+/// A C kernel (`kernel(a, b, destination, count)`) over the elements of two same-shaped tensors.
+func mapElements(_ a: Tensor, _ b: Tensor,
+                 kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+    precondition(a.shape == b.shape, "elementwise shapes \(a.shape) and \(b.shape) differ")
+    KernelInstructionSet.prepare()
+    return Tensor(shape: a.shape) { out in
+        guard let dst = out.baseAddress else { return }
+        a.withScalars { pa in b.withScalars { pb in
+            parallelVectorRanges(out.count) { start, end in kernel(pa + start, pb + start, dst + start, end - start) }
+        } }
+    }
+}
+
 /// `f` on every element of `x`, over both cores when it is large.
 func mapElements<F: UnaryVectorMap>(_ x: Tensor, _ f: F) -> Tensor {
     Tensor(shape: x.shape) { out in

@@ -54,4 +54,11 @@ const char *ck_openblas_choose_core(const char *requested);
 /// beside glibc, or when GLIBC_TUNABLES sets malloc's own tunables.
 void ck_reuse_large_allocations(void);
 
+/// GELU, 0.5 x (1 + erf(x / sqrt 2)), of `n` elements, with erf as ATen's vectorised one
+/// (Abramowitz & Stegun 7.1.26) and exp as Cephes', in the operations of VectorMath.swift.
+void ck_gelu(const float *x, float *y, size_t n);
+
+/// g (Phi(x) + x phi(x)), GELU's gradient, of `n` elements.
+void ck_gelu_backward(const float *g, const float *x, float *dx, size_t n);
+
 #endif
