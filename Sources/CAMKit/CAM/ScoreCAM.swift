@@ -3,7 +3,7 @@ import Foundation
 /// Score-CAM (Wang et al. 2020): no gradients; each channel, upsampled to the input size and
 /// scaled to [0, 1], masks the input, and the channel's weight is the softmax (over channels)
 /// of the target score of that masked input. One forward pass per channel, in batches — slow,
-/// hence the progress reports.
+/// hence the progress reports — except that all-zero masks share one.
 public struct ScoreCAM: ChannelWeightingMethod {
     public let name = "scorecam"
     public let usesGradients = false
@@ -19,33 +19,66 @@ public struct ScoreCAM: ChannelWeightingMethod {
         let input = context.input
         let (inputChannels, height, width) = (input.shape[1], input.shape[2], input.shape[3])
         let imageSize = inputChannels * height * width
-        let batches = (layer.channels + batchSize - 1) / batchSize
         var weights: [Float] = []
-        for image in 0..<layer.batch {
+        var completed = 0
+        let plan = (0..<layer.batch).map { maskedInputs(layer, image: $0, height: height, width: width) }
+        let total = plan.reduce(0) { $0 + ($1.count + batchSize - 1) / batchSize }
+        for (image, inputs) in plan.enumerated() {
             var scores: [Float] = []
-            for (b, start) in stride(from: 0, to: layer.channels, by: batchSize).enumerated() {
-                let channels = start ..< min(start + batchSize, layer.channels)
-                let masked = Tensor(shape: [channels.count, inputChannels, height, width]) { out in
-                    for (k, channel) in channels.enumerated() {
-                        let mask = scaledMask(layer, image: image, channel: channel, height: height, width: width)
-                        for ic in 0..<inputChannels {
-                            let source = image * imageSize + ic * height * width
-                            let target = k * imageSize + ic * height * width
-                            for i in 0..<(height * width) { out[target + i] = input.scalars[source + i] * mask[i] }
+            for start in stride(from: 0, to: inputs.count, by: batchSize) {
+                let chunk = inputs[start ..< min(start + batchSize, inputs.count)]
+                let masked = Tensor(shape: [chunk.count, inputChannels, height, width]) { out in
+                    let (source, target) = (input.scalars, out.baseAddress!)
+                    parallelChunks(chunk.count) { items in
+                        for k in items {
+                            guard let channel = chunk[chunk.startIndex + k] else {
+                                (target + k * imageSize).initialize(repeating: 0, count: imageSize)
+                                continue
+                            }
+                            let mask = scaledMask(layer, image: image, channel: channel, height: height, width: width)
+                            for ic in 0..<inputChannels {
+                                let from = image * imageSize + ic * height * width
+                                let to = target + k * imageSize + ic * height * width
+                                for i in 0..<(height * width) { to[i] = source[from + i] * mask[i] }
+                            }
                         }
                     }
                 }
                 scores += context.scores(of: masked, forImage: image)
-                context.report(layer: layer.name, completed: image * batches + b + 1, total: layer.batch * batches)
+                completed += 1
+                context.report(layer: layer.name, completed: completed, total: total)
             }
-            weights += softmax(scores)
+            let zeroScore = inputs.contains(nil) ? scores.removeFirst() : 0
+            var channelScores = [Float](repeating: zeroScore, count: layer.channels)
+            for (channel, score) in zip(inputs.compactMap { $0 }, scores) { channelScores[channel] = score }
+            weights += softmax(channelScores)
         }
         return weights
     }
 
+    /// The masked inputs image `image` needs, as channels; nil, first and only once, is the
+    /// all-zero image, standing for every channel whose mask is all zero. Dead channels (zero
+    /// after a ReLU: half of EfficientNet-Lite0's head on a photo) scale the input to zeros, so
+    /// their score is that of the zero image, computed once; the reference runs each again.
+    private func maskedInputs(_ layer: LayerState, image: Int, height: Int, width: Int) -> [Int?] {
+        let plane = layer.height * layer.width
+        var anyZero = false, masked: [Int] = []
+        layer.activations.withScalars { a in
+            for channel in 0..<layer.channels {
+                let p = UnsafeBufferPointer(start: a + (image * layer.channels + channel) * plane, count: plane)
+                // A plane that varies gives a mask that varies; for a constant one the mask decides.
+                let constant = p.allSatisfy { $0 == p[0] }
+                let isZero = constant && scaledMask(layer, image: image, channel: channel, height: height, width: width)
+                    .allSatisfy { $0 == 0 }
+                if isZero { anyZero = true } else { masked.append(channel) }
+            }
+        }
+        return (anyZero ? [nil] : []) + masked
+    }
+
     /// One channel upsampled as `nn.UpsamplingBilinear2d` does (bilinear, align_corners=True),
     /// then min–max scaled with the reference's 1e-8.
-    private func scaledMask(_ layer: LayerState, image: Int, channel: Int, height: Int, width: Int) -> [Float] {
+    func scaledMask(_ layer: LayerState, image: Int, channel: Int, height: Int, width: Int) -> [Float] {
         let (h, w) = (layer.height, layer.width)
         let offset = (image * layer.channels + channel) * h * w
         let a = layer.activations.scalars
