@@ -125,9 +125,10 @@ public struct CAMContext {
         return Tensor(shape: [n, h, w], scalars: out)
     }
 
-    /// The target score of image `image` for each row of `model(batch)`, run without recording.
+    /// The target score of image `image` for each row of the model's output for `batch`, from a
+    /// plain pass (`Module.inferenceOutput`).
     public func scores(of batch: Tensor, forImage image: Int) -> [Float] {
-        targetScores(model(batch), image: image)
+        targetScores(model.inferenceOutput(batch), image: image)
     }
 
     /// The target score of image `image` with `layer`'s output replaced by each ablated copy:

@@ -167,7 +167,7 @@ public struct PerturbationMetrics {
         for (b, start) in stride(from: 0, to: inputs.count, by: batchSize).enumerated() {
             let chunk = inputs[start ..< min(start + batchSize, inputs.count)]
             let batch = Tensor(shape: [chunk.count] + input.shape.dropFirst(), scalars: Array(chunk.map(\.scalars).joined()))
-            var logits = model(batch).detached()
+            var logits = model.inferenceOutput(batch).detached()
             if useSoftmax { logits = CAMKit.softmax(logits, axis: 1).detached() }
             let classes = logits.shape[1]
             for (k, item) in chunk.enumerated() {

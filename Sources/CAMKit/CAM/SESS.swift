@@ -60,7 +60,7 @@ public struct SESS: CAMMethod {
             for start in stride(from: 0, to: patches.count, by: batchSize) {
                 let chunk = patches[start ..< min(start + batchSize, patches.count)]
                 let batch = Tensor(shape: [chunk.count] + patchShape, scalars: Array(chunk.map(\.pixels).joined()))
-                let p = softmax(context.model(batch), axis: 1).detached()
+                let p = softmax(context.model.inferenceOutput(batch), axis: 1).detached()
                 let classes = p.shape[1]
                 scores += (0..<chunk.count).map { max(target.score(p.scalars[$0 * classes ..< ($0 + 1) * classes]), 0) }
             }

@@ -52,6 +52,8 @@ public final class GraphModel: Module, Classifier {
     private var points: [String: [LayerPoint]] = [:]
     /// The graphs by input shape, and the suffix runs of Ablation-CAM over them.
     let runner: GraphSuffixRunner
+    /// The same graphs fused for the plain passes of Score-CAM and the metrics.
+    let inference: InferenceRunner
 
     /// - Throws: when the graph for `inputShape` cannot be made, or its output is not (1, classes).
     public init(source: GraphSource, inputShape: [Int], layers: [GraphLayer], defaultLayer: String) throws {
@@ -59,6 +61,7 @@ public final class GraphModel: Module, Classifier {
         self.layers = layers
         self.defaultTargetLayer = defaultLayer
         runner = GraphSuffixRunner(source: source, graph: try source.graph(forInputShape: inputShape))
+        inference = InferenceRunner(source: source, outputSize: runner.outputSize)
         super.init()
         for layer in layers { points[layer.value, default: []].append(point(at: layer.name)) }
     }

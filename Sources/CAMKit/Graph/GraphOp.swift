@@ -84,13 +84,17 @@ public enum GraphOp: Equatable, Sendable {
 public struct Conv2dAttributes: Equatable, Sendable {
     public var strideH, strideW, dilationH, dilationW, groups: Int
     public var padding: Padding2D
+    /// A clamping activation applied as the output is written: set only in graphs fused for
+    /// inference (`Graph.fusedForInference`), which run without gradients.
+    public var activation: UnaryOp?
 
     public init(stride: (Int, Int) = (1, 1), padding: Padding2D = .symmetric(0), dilation: (Int, Int) = (1, 1),
-                groups: Int = 1) {
+                groups: Int = 1, activation: UnaryOp? = nil) {
         (strideH, strideW) = stride
         (dilationH, dilationW) = dilation
         self.padding = padding
         self.groups = groups
+        self.activation = activation
     }
 }
 
@@ -134,6 +138,17 @@ public enum UnaryOp: Equatable, Sendable {
         case .hardSigmoid: return "hardSigmoid"
         case .leakyRelu: return "leakyRelu"
         case .clip: return "clip"
+        }
+    }
+
+    /// The bounds of an op that only clamps (ReLU, ReLU6, Clip), which a convolution can
+    /// apply to its output in place; nil for any other op.
+    var clampBounds: ClampBounds? {
+        switch self {
+        case .relu: return ClampBounds(lower: 0, upper: .infinity)
+        case .relu6: return ClampBounds(lower: 0, upper: 6)
+        case .clip(let lower, let upper): return ClampBounds(lower: lower ?? -.infinity, upper: upper ?? .infinity)
+        default: return nil
         }
     }
 }

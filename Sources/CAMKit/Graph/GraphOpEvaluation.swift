@@ -6,6 +6,8 @@ extension GraphOp {
     /// The op applied to tensors whose shapes the graph has already checked.
     public func apply(_ x: [Tensor]) -> Tensor {
         switch self {
+        case .conv2d(let a) where a.activation != nil:
+            return clampedConv2d(x[0], weight: x[1], bias: x.count > 2 ? x[2] : nil, attributes: a)
         case .conv2d(let a):
             return CAMKit.conv2d(x[0], weight: x[1], bias: x.count > 2 ? x[2] : nil, stride: (a.strideH, a.strideW),
                           padding: a.padding, dilation: (a.dilationH, a.dilationW), groups: a.groups)

@@ -1,20 +1,25 @@
 /// The graph form of a native model at one input size (any batch, when the trace leaves it
-/// free), kept on the model for Ablation-CAM's suffix runs: a runner over the trace, or why
-/// there is none, so that a model that cannot be traced is not traced again on every map.
+/// free), kept on the model for Ablation-CAM's suffix runs and the plain passes of Score-CAM
+/// and the metrics: runners over the trace, or why there is none, so that a model that cannot
+/// be traced is not traced again on every map.
 final class ModuleTrace {
     let source: TracedGraphSource?
     let runner: GraphSuffixRunner?
+    let inference: InferenceRunner?
     let failure: GraphTraceError?
 
     init(_ trace: Result<TracedGraphSource, GraphTraceError>) {
         switch trace {
         case .success(let source):
             self.source = source
-            runner = GraphSuffixRunner(source: source, graph: source.graph)
+            let runner = GraphSuffixRunner(source: source, graph: source.graph)
+            self.runner = runner
+            inference = InferenceRunner(source: source, outputSize: runner.outputSize)
             failure = nil
         case .failure(let error):
             source = nil
             runner = nil
+            inference = nil
             failure = error
         }
     }

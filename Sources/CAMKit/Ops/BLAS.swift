@@ -8,15 +8,17 @@ import COpenBLAS
 /// change with the thread count. Here OpenBLAS runs single-threaded on tiles whose bounds come
 /// from the shape alone (`GEMMTiling`), and our threads share out whole tiles: every element is
 /// computed by the same call whatever the thread count.
+///
+/// `clamp`, when given, is applied to each tile of C as soon as it is computed.
 func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, clamp: ClampBounds? = nil) {
     ComputeThreads.keepOpenBLASSingleThreaded()
     let tiling = GEMMTiling(m: m, n: n)
     parallelChunks(tiling.count) { tiles in
         for tile in tiles {
             sgemmTile(tiling.bounds(of: tile), transA: transA, transB: transB, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                      beta: beta, c: c, ldc: ldc)
+                      beta: beta, c: c, ldc: ldc, clamp: clamp)
         }
     }
 }
@@ -26,6 +28,7 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
 /// together: small products (attention heads) keep every core busy, and each element is
 /// still summed by one call whatever the thread count. The C_i must not overlap.
 func sgemmBatch(count: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool = false,
+                clamp: ClampBounds? = nil,
                 a: (Int) -> UnsafePointer<Float>, b: (Int) -> UnsafePointer<Float>, c: (Int) -> UnsafeMutablePointer<Float>) {
     ComputeThreads.keepOpenBLASSingleThreaded()
     let tiling = GEMMTiling(m: m, n: n)
@@ -34,7 +37,7 @@ func sgemmBatch(count: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB
         for job in jobs {
             let (i, tile) = job.quotientAndRemainder(dividingBy: tiling.count)
             sgemmTile(tiling.bounds(of: tile), transA: transposeA, transB: transposeB, k: k, a: a(i), lda: lda,
-                      b: b(i), ldb: ldb, beta: accumulate ? 1 : 0, c: c(i), ldc: n)
+                      b: b(i), ldb: ldb, beta: accumulate ? 1 : 0, c: c(i), ldc: n, clamp: clamp)
         }
     }
 }
@@ -42,7 +45,7 @@ func sgemmBatch(count: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB
 /// One tile of `sgemm`, on the calling thread.
 func sgemmTile(_ bounds: (rows: Range<Int>, columns: Range<Int>), transA: Bool, transB: Bool, k: Int,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, clamp: ClampBounds? = nil) {
     let (rows, columns) = bounds
     // Row-major: rows of A (or columns of Aᵀ), columns of B (or rows of Bᵀ), and C's block.
     let aStart = a + (transA ? rows.lowerBound : rows.lowerBound * lda)
@@ -50,6 +53,9 @@ func sgemmTile(_ bounds: (rows: Range<Int>, columns: Range<Int>), transA: Bool, 
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(rows.count), Int32(columns.count), Int32(k), 1, aStart, Int32(lda), bStart, Int32(ldb),
                 beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+    if let clamp {
+        for row in rows { clamp.apply(c + row * ldc + columns.lowerBound, count: columns.count) }
+    }
 }
 
 /// `c = op(a) op(b)` (+ `c` when `accumulate`) for densely stored row-major matrices:

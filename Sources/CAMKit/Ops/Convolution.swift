@@ -89,9 +89,34 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int
     }
 }
 
+/// A convolution whose output goes through a clamping activation in place
+/// (`attributes.activation`), recorded for no gradient: the fused nodes of inference graphs.
+func clampedConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, attributes a: Conv2dAttributes) -> Tensor {
+    guard let clamp = a.activation?.clampBounds else {
+        preconditionFailure("conv2d: \(String(describing: a.activation)) is not a clamping activation")
+    }
+    precondition(!x.requiresGrad && !weight.requiresGrad, "conv2d: a fused convolution has no gradient")
+    let geometry = ConvGeometry(input: x.shape, weight: weight.shape, bias: bias?.shape, stride: (a.strideH, a.strideW),
+                                padding: a.padding, dilation: (a.dilationH, a.dilationW), groups: a.groups)
+    return geometry.isDepthwise
+        ? depthwiseForward(x, weight: weight, bias: bias, geometry: geometry, clamp: clamp)
+        : generalConv2dForward(x, weight: weight, bias: bias, geometry: geometry, clamp: clamp)
+}
+
 /// The im2col + GEMM convolution, valid for any geometry.
 func generalConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
-    let out = Tensor(shape: g.outputShape) { out in
+    let out = generalConv2dForward(x, weight: weight, bias: bias, geometry: g)
+    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+    return Tensor.record(out, op: "conv2d", inputs: inputs) { gradOut, needs in
+        [needs[0] ? generalConv2dInputGrad(gradOut, weight: weight, geometry: g) : nil,
+         needs[1] ? generalConv2dWeightGrad(gradOut, input: x, geometry: g) : nil,
+         needs.count > 2 && needs[2] ? convBiasGrad(gradOut) : nil]
+    }
+}
+
+private func generalConv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
+                                  clamp: ClampBounds? = nil) -> Tensor {
+    Tensor(shape: g.outputShape) { out in
         x.withScalars { px in weight.withScalars { pw in
             let po = out.baseAddress!
             if let bias {
@@ -103,19 +128,21 @@ func generalConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvG
                     }
                 }
             }
+            if g.isPointwise && g.groups == 1 {
+                // One product per image, their tiles shared out together: one dispatch for the
+                // batch, and each element still computed by the same call as alone.
+                sgemmBatch(count: g.batch, m: g.outChannels, n: g.outPlane, k: g.inChannels, transposeA: false,
+                           transposeB: false, accumulate: bias != nil, clamp: clamp, a: { _ in pw },
+                           b: { px + $0 * g.inChannels * g.inPlane }, c: { po + $0 * g.outChannels * g.outPlane })
+                return
+            }
             forEachPatchMatrix(px, g) { n, group, patches in
                 sgemm(transA: false, transB: false, m: g.outPerGroup, n: g.outPlane, k: g.patchSize,
                       a: pw + group * g.outPerGroup * g.patchSize, lda: g.patchSize,
                       b: patches, ldb: g.outPlane, beta: bias == nil ? 0 : 1,
-                      c: po + (n * g.outChannels + group * g.outPerGroup) * g.outPlane, ldc: g.outPlane)
+                      c: po + (n * g.outChannels + group * g.outPerGroup) * g.outPlane, ldc: g.outPlane, clamp: clamp)
             }
         } }
-    }
-    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Tensor.record(out, op: "conv2d", inputs: inputs) { gradOut, needs in
-        [needs[0] ? generalConv2dInputGrad(gradOut, weight: weight, geometry: g) : nil,
-         needs[1] ? generalConv2dWeightGrad(gradOut, input: x, geometry: g) : nil,
-         needs.count > 2 && needs[2] ? convBiasGrad(gradOut) : nil]
     }
 }
 

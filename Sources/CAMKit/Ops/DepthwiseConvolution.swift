@@ -103,7 +103,9 @@ func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Con
     }
 }
 
-private func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
+/// The forward pass, each output plane clamped as soon as it is written when `clamp` is given.
+func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
+                      clamp: ClampBounds? = nil) -> Tensor {
     KernelInstructionSet.prepare()
     let layout = PhasePlane(g)
     let kernelArea = g.kernelH * g.kernelW
@@ -125,6 +127,7 @@ private func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geomet
                                               Int32(kernelArea), biases[c], po + plane * g.outPlane + oy * g.outW,
                                               g.outW, Int32(g.outW))
                         }
+                        clamp?.apply(po + plane * g.outPlane, count: g.outPlane)
                     }
                 }
             }

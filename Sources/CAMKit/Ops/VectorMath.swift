@@ -38,6 +38,20 @@ extension UnsafeMutablePointer where Pointee == Float {
     return raised.replacing(with: upper, where: raised .> upper)
 }
 
+/// The bounds of a clamping activation that a kernel applies to its output as it writes it
+/// (`Conv2dAttributes.activation`).
+struct ClampBounds {
+    let lower: Float, upper: Float
+
+    /// `clamp` on `count` floats in place, on the calling thread: right after they were
+    /// computed, while they are still in cache.
+    func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + vectorWidth <= count { p.storeVector(clamp(p.loadVector(i), lower, upper), i); i += vectorWidth }
+        if i < count { storePartial(clamp(loadPartial(p + i, count - i), lower, upper), p + i, count - i) }
+    }
+}
+
 /// exp, Cephes' single-precision polynomial with a two-constant ln 2 reduction (about 1 ulp).
 /// Arguments are clamped to [-87.3, 88]: below, the result is FLT_MIN instead of a denormal or 0,
 /// which is immaterial wherever it is added to or multiplied by ordinary values.

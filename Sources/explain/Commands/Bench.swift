@@ -29,6 +29,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Time a pretrained zoo model instead (efficientnet-lite0, mobilenetv2-dogs19) at its input size; needs `make models`.")
     var model: String?
 
+    @Option(help: "Batch size of the zoo model's input (Score-CAM runs batches of 16).")
+    var batch = 1
+
     func run() throws {
         if let model { return try runZoo(model) }
         guard let config = ConvNeXtV2Config.named(size) else {
@@ -58,8 +61,11 @@ struct Bench: ParsableCommand {
     }
 
     private func printTracedProfile(_ model: Module, _ input: Tensor) throws {
+        let graph = try TracedGraphSource.trace(model, input: input).graph
         print("profile of one forward pass:")
-        printProfile(try TracedGraphSource.trace(model, input: input).graph, input: input, repeats: repeats)
+        printProfile(graph, input: input, repeats: repeats)
+        print("profile of one plain pass, fused for inference (Score-CAM's, the metrics'):")
+        printProfile(graph.fusedForInference(), input: input, repeats: repeats)
     }
 
     /// Forward, and forward + gradient of the top-1 logit at the default layer, of a zoo model.
@@ -67,13 +73,15 @@ struct Bench: ParsableCommand {
         guard let entry = ModelZoo.entry(named: name) else {
             throw ValidationError("unknown model '\(name)'; models: \(ModelZoo.entries.map(\.name).joined(separator: ", "))")
         }
-        guard repeats > 0 else { throw ValidationError("need --repeats ≥ 1") }
+        guard repeats > 0, batch > 0 else { throw ValidationError("need --repeats ≥ 1 and --batch ≥ 1") }
         let model = try entry.load()
         let p = entry.preprocessing
-        let input = SeededWeights.input(shape: [1, 3, p.cropHeight, p.cropWidth])
+        let input = SeededWeights.input(shape: [batch, 3, p.cropHeight, p.cropWidth])
         if !json { print("model               measurement        median ms   min ms   peak RSS MiB") }
         let forward = try timedRuns(repeats) { _ = model(input) }
         reportZoo(entry, "forward", forward)
+        let plain = try timedRuns(repeats) { _ = model.inferenceOutput(input) }
+        reportZoo(entry, "forward fused", plain)
         let capture = try LayerCapture(model: model, layers: [model.defaultTargetLayer])
         let gradient = try timedRuns(repeats) {
             try capture.run(model, input) { $0.oneHotSeed(classes: $0.argmaxRows()) }
