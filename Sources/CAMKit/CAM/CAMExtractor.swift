@@ -47,15 +47,24 @@ public final class CAMExtractor {
             let result = try pass(input, targets: targets, eigenSmooth: eigenSmooth, progress: progress)
             return result.camResult(layers: layers, maps: result.maps)
         }
+        let augmentations = TestTimeAugmentation.gradCAMDefault, n = input.shape[0]
+        // Fewer images than augmentations run as one pass of all six, which keeps the cores
+        // busier than six small ones; larger batches run one augmentation at a time.
+        let groups = n < augmentations.count ? [augmentations] : augmentations.map { [$0] }
         var identity: Pass?
         var sum: [Tensor]?
-        for augmentation in TestTimeAugmentation.gradCAMDefault {
-            let result = try pass(augmentation.augment(input), targets: targets, eigenSmooth: eigenSmooth, progress: progress)
-            let maps = result.maps.map(augmentation.deaugment)
-            sum = sum.map { zip($0, maps).map { $0 + $1 } } ?? maps
-            if augmentation.isIdentity { identity = result }
+        for group in groups {
+            let batch = group.count == 1 ? group[0].augment(input) : concat(group.map { $0.augment(input) }, axis: 0)
+            let result = try pass(batch, targets: Array(Array(repeating: targets, count: group.count).joined()),
+                                  eigenSmooth: eigenSmooth, progress: progress)
+            for (k, augmentation) in group.enumerated() {
+                let part = group.count == 1 ? result : result.images(k * n ..< (k + 1) * n)
+                let maps = part.maps.map(augmentation.deaugment)
+                sum = sum.map { zip($0, maps).map { $0 + $1 } } ?? maps
+                if augmentation.isIdentity { identity = part }
+            }
         }
-        let count = Float(TestTimeAugmentation.gradCAMDefault.count)
+        let count = Float(augmentations.count)
         let mean = sum!.map { Tensor(shape: $0.shape, scalars: $0.scalars.map { $0 / count }) }
         return identity!.camResult(layers: layers, maps: mean)
     }
@@ -140,6 +149,19 @@ public final class CAMExtractor {
         let scores: [[TargetScore]]
         let maps: [Tensor]
         let layerMaps: [[[String: Tensor]]]
+
+        /// The images `range` of the batch.
+        func images(_ range: Range<Int>) -> Pass {
+            let classes = logits.shape[1]
+            let rows = Tensor(shape: [range.count, classes],
+                              scalars: Array(logits.scalars[range.lowerBound * classes ..< range.upperBound * classes]))
+            let sliced = maps.map { map in
+                let plane = map.shape[1] * map.shape[2]
+                return Tensor(shape: [range.count] + map.shape.dropFirst(),
+                              scalars: Array(map.scalars[range.lowerBound * plane ..< range.upperBound * plane]))
+            }
+            return Pass(logits: rows, scores: Array(scores[range]), maps: sliced, layerMaps: layerMaps.map { Array($0[range]) })
+        }
 
         func camResult(layers: [String], maps: [Tensor]) -> CAMResult {
             let n = logits.shape[0]

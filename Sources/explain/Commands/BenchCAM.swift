@@ -41,6 +41,9 @@ struct BenchCAM: ParsableCommand {
     @Option(help: "Target layer (default: the model's).")
     var layer: String?
 
+    @Option(help: "With --model: explain this photo, preprocessed as the model wants, instead of a seeded input (Score-CAM's time depends on the photo: all-zero masks share one pass).")
+    var image: String?
+
     func run() throws {
         let chosen = try methods.split(separator: ",").map { name in
             guard let method = Self.methods.first(where: { $0.name == name }) else {
@@ -49,6 +52,7 @@ struct BenchCAM: ParsableCommand {
             return method
         }
         guard repeats > 0, slowRepeats > 0 else { throw ValidationError("need --repeats ≥ 1 and --slow-repeats ≥ 1") }
+        guard image == nil || model != nil else { throw ValidationError("--image needs --model") }
         let (model, input) = try modelAndInput()
         let layers = layer.map { [$0] } ?? [model.defaultTargetLayer]
         print("method          median ms     min ms   first ms  runs")
@@ -74,6 +78,9 @@ struct BenchCAM: ParsableCommand {
                 throw ValidationError("unknown model '\(model)'; models: \(ModelZoo.entries.map(\.name).joined(separator: ", "))")
             }
             let p = entry.preprocessing
+            if let image {
+                return (try entry.load(), p.tensor(from: try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: image))))
+            }
             return (try entry.load(), SeededWeights.input(shape: [1, 3, p.cropHeight, p.cropWidth]))
         }
         guard let config = ConvNeXtV2Config.named(size) else {
