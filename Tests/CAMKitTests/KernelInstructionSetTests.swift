@@ -53,4 +53,25 @@ final class KernelInstructionSetTests: XCTestCase {
         // GELU(0) = 0, its slope there 1/2, and far out it is the identity or 0.
         XCTAssertEqual(gelu(Tensor(shape: [3], scalars: [0, 10, -10])).scalars, [0, 10, 0])
     }
+
+    func testLayerNorm2dAndItsGradientAreBitIdenticalOnEveryInstructionSet() throws {
+        KernelInstructionSet.prepare()
+        let saved = ck_isa_level
+        defer { ck_isa_level = saved }
+        // A 7 x 7 map split over the cores, a plane of several tiles with a ragged last one, and
+        // no affine parameters.
+        for (shape, affine) in [([1, 24, 7, 7], true), ([2, 5, 19, 17], true), ([1, 3, 4, 5], false)] {
+            let c = shape[1]
+            var results: [[UInt32]] = []
+            for level in [CK_ISA_BASELINE, CK_ISA_AVX2, CK_ISA_AVX512] where level.rawValue <= ck_isa_best().rawValue {
+                ck_isa_level = level
+                let x = Tensor(shape: shape, scalars: SeededWeights.input(shape: shape).scalars, requiresGrad: true)
+                let y = layerNorm2d(x, weight: affine ? SeededWeights.input(shape: [c], seed: 3) : nil,
+                                    bias: affine ? SeededWeights.input(shape: [c], seed: 4) : nil, eps: 1e-6)
+                try y.backward(seed: SeededWeights.input(shape: shape, seed: 5))
+                results.append(y.scalars.map(\.bitPattern) + x.grad!.scalars.map(\.bitPattern))
+            }
+            for r in results.dropFirst() { XCTAssertEqual(r, results[0], "\(shape)") }
+        }
+    }
 }

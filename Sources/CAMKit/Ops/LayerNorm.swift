@@ -1,3 +1,5 @@
+import CKernels
+
 /// Layer normalisation over the last axis (F.layer_norm) and over the channels of NCHW
 /// (timm LayerNorm2d). Statistics are two-pass (mean, then mean squared deviation), as torch's.
 
@@ -109,35 +111,19 @@ private func untracedLayerNorm2d(_ x: Tensor, weight: Tensor?, bias: Tensor?, ep
     let tiling = SpatialTiling(n: n, hw: hw)
     // Per (n, h, w) statistics, kept for backward.
     var mean = [Float](repeating: 0, count: n * hw), rstd = [Float](repeating: 0, count: n * hw)
+    KernelInstructionSet.prepare()
     let out = Tensor(shape: x.shape) { out in
         guard let y = out.baseAddress, c > 0 else { return }
-        let w = weight?.scalars, b = bias?.scalars
         x.withScalars { src in mean.withUnsafeMutableBufferPointer { pm in rstd.withUnsafeMutableBufferPointer { pr in
+        withOptionalScalars(weight) { w in withOptionalScalars(bias) { b in
             let pm = pm.baseAddress!, pr = pr.baseAddress!
             tiling.forEachTile { batch, start, width in
-                let x0 = src + batch * c * hw + start, y0 = y + batch * c * hw + start
-                let m = pm + batch * hw + start, r = pr + batch * hw + start
-                // Pass 1: channel sums, a vector of `width` positions per channel row.
-                var acc = [Float](repeating: 0, count: width)
-                acc.withUnsafeMutableBufferPointer { acc in
-                    let acc = acc.baseAddress!
-                    for ch in 0..<c { addRow(x0 + ch * hw, into: acc, width) }
-                    let inv = 1 / Float(c)
-                    for j in 0..<width { m[j] = acc[j] * inv; acc[j] = 0 }
-                    // Pass 2: squared deviations (the tile is still in cache).
-                    for ch in 0..<c {
-                        let p = x0 + ch * hw
-                        for j in 0..<width { let d = p[j] - m[j]; acc[j] += d * d }
-                    }
-                    for j in 0..<width { r[j] = 1 / (acc[j] * inv + eps).squareRoot() }
-                }
-                // Pass 3: normalise and apply the per-channel affine.
-                for ch in 0..<c {
-                    let p = x0 + ch * hw, q = y0 + ch * hw
-                    let wc = w?[ch] ?? 1, bc = b?[ch] ?? 0
-                    for j in 0..<width { q[j] = (p[j] - m[j]) * r[j] * wc + bc }
-                }
+                var scratch = [Float](repeating: 0, count: width)
+                // Two passes for the statistics and one to normalise, while the tile is in cache.
+                ck_layernorm2d_forward(src + batch * c * hw + start, y + batch * c * hw + start, pm + batch * hw + start,
+                                       pr + batch * hw + start, w, b, c, hw, width, eps, &scratch)
             }
+        } }
         } } }
     }
     let inputs = [x] + [weight, bias].compactMap { $0 }
@@ -150,32 +136,13 @@ private func untracedLayerNorm2d(_ x: Tensor, weight: Tensor?, bias: Tensor?, ep
             if needs[0] {
                 dx = Tensor(shape: x.shape) { dx in
                     guard let d = dx.baseAddress, c > 0 else { return }
-                    let w = weight?.scalars
-                    tiling.forEachTile { batch, start, width in
-                        let base = batch * c * hw + start
-                        let m = pm + batch * hw + start, r = pr + batch * hw + start
-                        // dx = r (o - mean_c(o) - xhat mean_c(o xhat)) with o = g w.
-                        var sums = [Float](repeating: 0, count: 2 * width)
-                        sums.withUnsafeMutableBufferPointer { s in
-                            let sg = s.baseAddress!, sgx = sg + width
-                            for ch in 0..<c {
-                                let p = px + base + ch * hw, q = pg + base + ch * hw, wc = w?[ch] ?? 1
-                                for j in 0..<width {
-                                    let o = q[j] * wc
-                                    sg[j] += o
-                                    sgx[j] += o * (p[j] - m[j]) * r[j]
-                                }
-                            }
-                            let inv = 1 / Float(c)
-                            for j in 0..<width { sg[j] *= inv; sgx[j] *= inv }
-                            for ch in 0..<c {
-                                let p = px + base + ch * hw, q = pg + base + ch * hw, o = d + base + ch * hw
-                                let wc = w?[ch] ?? 1
-                                for j in 0..<width {
-                                    let xhat = (p[j] - m[j]) * r[j]
-                                    o[j] = r[j] * (q[j] * wc - sg[j] - xhat * sgx[j])
-                                }
-                            }
+                    withOptionalScalars(weight) { w in
+                        tiling.forEachTile { batch, start, width in
+                            // dx = r (o - mean_c(o) - xhat mean_c(o xhat)) with o = g w.
+                            var scratch = [Float](repeating: 0, count: 2 * width)
+                            let base = batch * c * hw + start
+                            ck_layernorm2d_backward(px + base, pg + base, d + base, pm + batch * hw + start,
+                                                    pr + batch * hw + start, w, c, hw, width, &scratch)
                         }
                     }
                 }
@@ -232,4 +199,11 @@ struct SpatialTiling {
             }
         }
     }
+}
+
+/// `body` with the tensor's elements, or with nil for no tensor: the optional affine
+/// parameters of the C kernels.
+private func withOptionalScalars<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.withScalars { body($0) }
 }

@@ -61,4 +61,16 @@ void ck_gelu(const float *x, float *y, size_t n);
 /// g (Phi(x) + x phi(x)), GELU's gradient, of `n` elements.
 void ck_gelu_backward(const float *g, const float *x, float *dx, size_t n);
 
+/// LayerNorm over the `channels` of one tile of `width` positions of an NCHW image (channel
+/// rows `plane` floats apart): writes y, and each position's mean and 1/std for the backward.
+/// `weight` and `bias` may be NULL; `scratch` holds `width` floats.
+void ck_layernorm2d_forward(const float *x, float *y, float *mean, float *rstd, const float *weight,
+                            const float *bias, size_t channels, size_t plane, size_t width, float eps,
+                            float *scratch);
+
+/// The input gradient of ck_layernorm2d_forward on the same tile, from the output gradient g;
+/// `scratch` holds 2 `width` floats.
+void ck_layernorm2d_backward(const float *x, const float *g, float *dx, const float *mean, const float *rstd,
+                             const float *weight, size_t channels, size_t plane, size_t width, float *scratch);
+
 #endif
