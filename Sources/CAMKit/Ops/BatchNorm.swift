@@ -40,9 +40,12 @@ private func untracedBatchNorm2d(_ x: Tensor, mean: Tensor, variance: Tensor, we
         g.withScalars { pg in
             if needs[0] {
                 grads[0] = Tensor(shape: x.shape) { dx in
-                    for plane in 0..<(n * c) {
-                        let s = scale[plane % c], q = pg + plane * hw, o = dx.baseAddress! + plane * hw
-                        for j in 0..<hw { o[j] = q[j] * s }
+                    let d = dx.baseAddress!
+                    parallelChunks(n * c, grain: max(1, 32768 / max(hw, 1))) { planes in
+                        for plane in planes {
+                            let s = scale[plane % c], q = pg + plane * hw, o = d + plane * hw
+                            for j in 0..<hw { o[j] = q[j] * s }
+                        }
                     }
                 }
             }

@@ -41,15 +41,19 @@ private func untracedGlobalResponseNorm2d(_ x: Tensor, weight: Tensor, bias: Ten
     return Tensor.record(out, op: "globalResponseNorm2d", inputs: [x, weight, bias]) { g, needs in
         // Per plane: sum of g x (for the x and weight gradients) and of g (for the bias).
         var sumGX = [Float](repeating: 0, count: n * c), sumG = [Float](repeating: 0, count: n * c)
-        x.withScalars { px in g.withScalars { pg in
-            for plane in 0..<(n * c) {
-                let p = px + plane * hw, q = pg + plane * hw
-                var a: Float = 0, b: Float = 0
-                for j in 0..<hw { a += q[j] * p[j]; b += q[j] }
-                sumGX[plane] = a
-                sumG[plane] = b
+        x.withScalars { px in g.withScalars { pg in sumGX.withUnsafeMutableBufferPointer { sgx in
+        sumG.withUnsafeMutableBufferPointer { sg in
+            let (sgx, sg) = (sgx.baseAddress!, sg.baseAddress!)
+            parallelChunks(n * c, grain: planeGrain) { planes in
+                for plane in planes {
+                    let p = px + plane * hw, q = pg + plane * hw
+                    var a: Float = 0, b: Float = 0
+                    for j in 0..<hw { a += q[j] * p[j]; b += q[j] }
+                    sgx[plane] = a
+                    sg[plane] = b
+                }
             }
-        } }
+        } } } }
         var dx: Tensor?
         if needs[0] {
             // With a = w * sum(g x) (the gradient of nx) and D = mean(gx) + eps:
