@@ -27,6 +27,20 @@ final class CheckpointModelTests: XCTestCase {
         try checkAgainstPyTorch(checkpoint: "small_cnn_mha.pth", expected: "small_cnn_mha.expected.safetensors")
     }
 
+    /// As the seed's app saves its checkpoints: beside an optimizer's state and the epoch, or
+    /// under a key of its own.
+    func testTrainingAndBaseModelCheckpointsMatchPyTorch() throws {
+        try checkAgainstPyTorch(checkpoint: "small_cnn_mha.training.pth", expected: "small_cnn_mha.expected.safetensors")
+        try checkAgainstPyTorch(checkpoint: "small_cnn_mha.base_model.pth", expected: "small_cnn_mha.expected.safetensors")
+    }
+
+    func testCheckpointWithTwoStateDictsNamesThem() {
+        let file = fixtureURL("checkpoints/two_state_dicts.pth")
+        XCTAssertThrowsError(try StateDict(contentsOf: file)) { error in
+            XCTAssertEqual("\(error)", "\(file.path): no state dict found: the top-level dict holds 2 state dicts, under student, teacher; save the one to explain on its own")
+        }
+    }
+
     /// The same model stored as BF16 safetensors; PyTorch computed the expected outputs from
     /// the BF16 weights widened to float32, so only float32 arithmetic differs.
     func testBFloat16SafetensorsOfSeedModelMatchesPyTorch() throws {

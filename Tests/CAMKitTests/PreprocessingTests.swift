@@ -30,6 +30,22 @@ final class PreprocessingTests: XCTestCase {
         }
     }
 
+    /// The seed's app transform on a 300 × 250 photo, within 2/255 per pixel.
+    func testPawMatchPresetMatchesTorchvisionResize224() throws {
+        let photo = try ImageDecoder().decode(contentsOf: imageFixtureURL("photo_pawmatch.png"))
+        let reference = try XCTUnwrap(StateDict(contentsOf: imageFixtureURL("pawmatch.safetensors"))["pawmatch"])
+        let actual = Preprocessing.pawmatch.tensor(from: photo)
+        XCTAssertEqual(actual.shape, [1, 3, 224, 224])
+        XCTAssertEqual(reference.shape, actual.shape)
+        let std = Preprocessing.imagenetStd
+        let worst = zip(actual.scalars, reference.scalars).enumerated().map { i, pair in
+            abs(pair.0 - pair.1) * std[i / (224 * 224)]
+        }.max() ?? .infinity
+        XCTAssertLessThanOrEqual(worst, 2 / 255, "max diff \(worst * 255)/255")
+        XCTAssertEqual(Preprocessing.pawmatch.cropBox(width: 300, height: 250), PixelRect(x: 0, y: 0, width: 300, height: 250),
+                       "the whole photo is explained")
+    }
+
     func testResizedSizeAndCropOriginFollowTorchvision() {
         let p = Preprocessing(resizeShorterSide: 37, cropWidth: 32, cropHeight: 32, interpolation: .bilinear,
                               mean: Preprocessing.imagenetMean, std: Preprocessing.imagenetStd)

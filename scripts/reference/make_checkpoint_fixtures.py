@@ -4,6 +4,9 @@
   small_cnn_mha.expected.safetensors     expected outputs for the seeded input (2,3,64,64)
   small_cnn_mha.bf16.safetensors          the same model, float weights stored as BF16
   small_cnn_mha.bf16.expected.safetensors      outputs of the bf16-rounded weights, computed in float32
+  small_cnn_mha.training.pth             as the seed's app saves: {"model_state_dict", "optimizer_state_dict", "epoch"}
+  small_cnn_mha.base_model.pth           torch.save({"base_model": state_dict, "note": ...}) (any single key)
+  two_state_dicts.pth                    {"student": {...}, "teacher": {...}, "empty": {}}: refused, naming both
   manifest.json
 
 Run from the repo root:  python scripts/reference/make_checkpoint_fixtures.py [--out DIR]
@@ -153,6 +156,37 @@ def main() -> None:
         **common))
     print(f"{st.name}: {st.stat().st_size} B; expected: "
           + ", ".join(f"{k}{tuple(v.shape)}" for k, v in exp.items()))
+
+    # 3. The seed's app: the model's state dict beside an optimizer's (SGD with momentum: one
+    #    buffer per parameter, int keys, floats, bools, None) and the epoch; then a dict whose
+    #    only state dict sits under a key of its own. Both hold the weights of fixture 1.
+    model = make_small("cnn_mha")
+    sd = OrderedDict((k, v.clone()) for k, v in model.state_dict().items())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    model.train()
+    model(x).sum().backward()
+    optimizer.step()  # fills the momentum buffers; `sd` keeps the weights from before
+    wrapped = [
+        ("small_cnn_mha.training.pth", {"model_state_dict": sd, "optimizer_state_dict": optimizer.state_dict(), "epoch": 12},
+         'torch.save zip: {"model_state_dict": sd, "optimizer_state_dict": SGD(momentum, nesterov).state_dict(), "epoch": 12}'),
+        ("small_cnn_mha.base_model.pth", {"base_model": sd, "note": "weights only"},
+         'torch.save zip: {"base_model": sd, "note": str}'),
+    ]
+    for name, obj, container in wrapped:
+        path = out_dir / name
+        torch.save(obj, path)
+        assert path.stat().st_size < 2 * PTH_LIMIT, path.stat().st_size
+        manifest["fixtures"].append(dict(
+            name=name.removesuffix(".pth").replace(".", "_"), variant="cnn_mha", attention="original", file=name,
+            container=container, weights_dtype="float32", num_keys=len(sd),
+            expected="small_cnn_mha.expected.safetensors", size_bytes=path.stat().st_size, sha256=sha256(path),
+            tolerance_notes="the weights of small_cnn_mha: its expected outputs", **common))
+        print(f"{name}: {path.stat().st_size} B")
+
+    two = out_dir / "two_state_dicts.pth"
+    torch.save({"student": {"w": torch.ones(2)}, "teacher": {"w": torch.zeros(2)}, "empty": {}}, two)
+    manifest["fixtures"].append(dict(name="two_state_dicts", file=two.name, expected_error="2 state dicts, under student, teacher",
+                                     size_bytes=two.stat().st_size, sha256=sha256(two)))
 
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 

@@ -182,6 +182,18 @@ def preprocessing_fixtures(manifest: dict) -> None:
     manifest["preprocessing"] = {"photo": "photo.png", "cases": meta}
 
 
+def pawmatch_fixture(manifest: dict) -> None:
+    """The seed's app transform, Resize((224, 224)) (bilinear, aspect not kept, no crop) with
+    ImageNet statistics, on a photo larger than 224 on both sides and not square."""
+    photo = scene(300, 250)
+    photo.save(OUT / "photo_pawmatch.png", optimize=False)
+    photo = Image.open(OUT / "photo_pawmatch.png").convert("RGB")
+    tf = T.Compose([T.Resize((224, 224)), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    save_file({"pawmatch": tf(photo).unsqueeze(0).contiguous()}, str(OUT / "pawmatch.safetensors"),
+              metadata={"source": "make_image_fixtures.py", "transform": str(tf).replace("\n", " ")})
+    manifest["pawmatch"] = {"photo": "photo_pawmatch.png", "tensor": "pawmatch.safetensors"}
+
+
 def crop_box(w: int, h: int, shorter: int, cw: int, ch: int) -> tuple[int, int, int, int]:
     """The crop of Resize(shorter) + CenterCrop((ch, cw)) in original pixels (x, y, w, h):
     resized-image edges scaled by w / rw and h / rh, rounded half to even."""
@@ -237,6 +249,7 @@ def main() -> None:
     manifest: dict = {}
     decode_fixtures(manifest)
     preprocessing_fixtures(manifest)
+    pawmatch_fixture(manifest)
     overlay_fixtures(manifest)
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 

@@ -22,6 +22,11 @@ extension Preprocessing {
     /// The torchvision ImageNet evaluation recipe: shorter side 256, centre crop 224, bilinear.
     public static let imagenet = Preprocessing(resizeShorterSide: 256, cropWidth: 224, cropHeight: 224, interpolation: .bilinear,
                                                mean: imagenetMean, std: imagenetStd)
+
+    /// The seed's app (PawMatch AI): `Resize((224, 224))`, the whole photo squashed to 224 × 224
+    /// (bilinear, aspect not kept, no crop), then ImageNet mean/std.
+    public static let pawmatch = Preprocessing(resizeShorterSide: nil, cropWidth: 224, cropHeight: 224, interpolation: .bilinear,
+                                               mean: imagenetMean, std: imagenetStd)
 }
 
 extension ConvNeXtV2Config {

@@ -89,8 +89,9 @@ public enum TorchCheckpoint {
         return result
     }
 
-    /// The state dict itself, or the one nested under a conventional key of a training
-    /// checkpoint (whose other entries — epoch, optimizer, … — are ignored).
+    /// The state dict itself, the one nested under a conventional key of a training checkpoint
+    /// (whose other entries — epoch, optimizer, … — are ignored), or else the only one under
+    /// any key (`{'base_model': …}`).
     static func findStateDict(_ root: PickleValue, file: URL?) throws -> [(String, TensorRef)] {
         if let refs = tensorDict(root) { return refs }
         guard case let .dict(dict) = root else {
@@ -99,13 +100,23 @@ public enum TorchCheckpoint {
         for key in wrapperKeys {
             if let nested = dict[key], let refs = tensorDict(nested) { return refs }
         }
-        // At most ten keys, each cut to 40 characters: a hostile dict can have millions.
-        let keys = dict.entries.prefix(10).map { entry -> String in
-            if case let .string(s) = entry.key { return s.count > 40 ? s.prefix(40) + "…" : s }
-            return entry.key.typeName
+        let found = dict.entries.compactMap { entry in
+            tensorDict(entry.value).flatMap { $0.isEmpty ? nil : (key: entry.key, refs: $0) }
         }
-        let more = dict.entries.count > 10 ? ", … \(dict.entries.count) in all" : ""
-        throw WeightsError.noStateDict(file: file, detail: "the top-level dict (keys: \(keys.joined(separator: ", "))\(more)) is not a dict of tensors and none of \(wrapperKeys.joined(separator: ", ")) holds one")
+        if found.count == 1 { return found[0].refs }
+        if found.count > 1 {
+            throw WeightsError.noStateDict(file: file, detail: "the top-level dict holds \(found.count) state dicts, under \(listed(found.map(\.key), total: found.count)); save the one to explain on its own")
+        }
+        throw WeightsError.noStateDict(file: file, detail: "the top-level dict (keys: \(listed(dict.entries.map(\.key), total: dict.entries.count))) holds no dict of tensors")
+    }
+
+    /// At most ten keys, each cut to 40 characters: a hostile dict can have millions.
+    private static func listed(_ keys: [PickleValue], total: Int) -> String {
+        let names = keys.prefix(10).map { key -> String in
+            if case let .string(s) = key { return s.count > 40 ? s.prefix(40) + "…" : s }
+            return key.typeName
+        }
+        return names.joined(separator: ", ") + (total > 10 ? ", … \(total) in all" : "")
     }
 
     // MARK: - Bytes

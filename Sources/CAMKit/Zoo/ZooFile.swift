@@ -16,6 +16,7 @@ import Foundation
 /// size, `{"depths": [3, 3, 9, 3], "dims": [96, 192, 384, 768], "conv_mlp": false}` (four
 /// stages; `conv_mlp` optional, default false).
 /// `preprocessing` is `convnextv2` (timm's 224 recipe), `imagenet` (resize 256, crop 224,
+/// bilinear, ImageNet statistics), `pawmatch` (the seed's app: the photo squashed to 224 × 224,
 /// bilinear, ImageNet statistics), or an object with `resize_shorter_side` (or null), `crop`,
 /// `interpolation`, `mean`, `std`. Labels: a text file, one class per line, in class order.
 public struct ZooFile {
@@ -237,7 +238,8 @@ public struct ZooFile {
         switch field {
         case .named("convnextv2"): return Preprocessing.convNeXtV2
         case .named("imagenet"): return Preprocessing.imagenet
-        case .named(let other): throw fail("unknown preprocessing '\(other)'; use convnextv2, imagenet or an object")
+        case .named("pawmatch"): return Preprocessing.pawmatch
+        case .named(let other): throw fail("unknown preprocessing '\(other)'; use convnextv2, imagenet, pawmatch or an object")
         case .custom(let c):
             guard c.mean.count == 3, c.std.count == 3, c.std.allSatisfy({ $0 > 0 }) else {
                 throw fail("preprocessing needs three means and three positive stds")

@@ -11,7 +11,7 @@ struct ModelFileOption: ParsableArguments {
     @Option(help: ArgumentHelp("Its class names, one per line (default: the names in the file's metadata).", valueName: "file"))
     var labels: String?
 
-    @Option(help: ArgumentHelp("Its input recipe: timm (ImageNet mean/std, bicubic, crop 0.875 at the size the file declares), imagenet (256 → 224 bilinear) or convnextv2.",
+    @Option(help: ArgumentHelp("Its input recipe: timm (ImageNet mean/std, bicubic, crop 0.875 at the size the file declares), imagenet (256 → 224 bilinear), pawmatch (squashed to 224 × 224, bilinear) or convnextv2.",
                                valueName: "name"))
     var preprocessing = "timm"
 
@@ -55,7 +55,8 @@ struct ModelFileOption: ParsableArguments {
         case "timm": return nil
         case "imagenet": return .imagenet
         case "convnextv2": return .convNeXtV2
-        default: throw ValidationError("unknown --preprocessing '\(preprocessing)'; use timm, imagenet or convnextv2")
+        case "pawmatch": return .pawmatch
+        default: throw ValidationError("unknown --preprocessing '\(preprocessing)'; use timm, imagenet, pawmatch or convnextv2")
         }
     }
 
