@@ -232,7 +232,8 @@ def overlay_fixtures(manifest: dict) -> None:
     small = (small - small.min()) / (small.max() - small.min())
     bx, by, bw, bh = crop_box(w, h, 37, 32, 32)
     up = cv2.resize(small, (bw, bh), interpolation=cv2.INTER_LINEAR)
-    out = photo.copy()
+    # Outside the crop box the photo is dimmed to 0.4 of its brightness (truncated), as CAMKit draws it.
+    out = (np.float32(photo) * np.float32(0.4)).astype(np.uint8)
     out[by:by + bh, bx:bx + bw] = show_cam_on_image(np.float32(photo[by:by + bh, bx:bx + bw]) / 255, up,
                                                     use_rgb=True)
     (OUT / "overlay_crop_7x7.rgb").write_bytes(np.ascontiguousarray(out).tobytes())

@@ -12,26 +12,30 @@ import Foundation
 ///
 /// The map is drawn over the photo at the photo's own resolution: it is resized (bilinear,
 /// as `cv2.resize(..., INTER_LINEAR)`) to `cropBox` — the rectangle of the photo the model
-/// saw, `Preprocessing.cropBox(for:)` — and blended there. Outside the crop box the photo is
-/// left unchanged: the model saw nothing of it, and an unmarked border shows exactly that
-/// (the box edge is visible where the blend starts). The max-normalisation runs over the box
-/// only, so the result inside it equals `show_cam_on_image` on that part of the photo.
+/// saw, `Preprocessing.cropBox(for:)` — and blended there. Outside the crop box the model saw
+/// nothing, so the photo there is dimmed (each byte times `outsideBrightness`, truncated), which
+/// makes the explained region obvious. The max-normalisation runs over the box only, so the
+/// result inside it equals `show_cam_on_image` on that part of the photo.
 ///
 /// - Parameters:
 ///   - map: row-major `mapHeight` × `mapWidth` values in [0, 1] (values outside are clamped,
 ///     NaN counts as 0).
 ///   - cropBox: where the map belongs; nil means the whole photo.
 ///   - alpha: weight of the heatmap (`1 - image_weight` of the reference); default 0.5.
+///   - outsideBrightness: what is kept of the photo outside the crop box, in [0, 1]; 1 leaves
+///     it as it is.
 public func overlay(map: [Float], mapWidth: Int, mapHeight: Int, on photo: RGBImage,
-                    cropBox: PixelRect? = nil, alpha: Float = 0.5) -> RGBImage {
+                    cropBox: PixelRect? = nil, alpha: Float = 0.5, outsideBrightness: Float = 0.4) -> RGBImage {
     precondition(map.count == mapWidth * mapHeight && mapWidth > 0 && mapHeight > 0,
                  "a \(mapWidth)×\(mapHeight) map holds \(mapWidth * mapHeight) values, got \(map.count)")
     precondition((0...1).contains(alpha), "alpha must be in [0, 1], got \(alpha)")
+    precondition((0...1).contains(outsideBrightness), "outsideBrightness must be in [0, 1], got \(outsideBrightness)")
     let box = cropBox ?? PixelRect(x: 0, y: 0, width: photo.width, height: photo.height)
     precondition(box.x >= 0 && box.y >= 0 && box.width >= 0 && box.height >= 0
                  && box.x + box.width <= photo.width && box.y + box.height <= photo.height,
                  "crop box \(box) is not inside the \(photo.width)×\(photo.height) photo")
-    guard box.width > 0 && box.height > 0 else { return photo }
+    var out = dimmed(photo, outside: box, brightness: outsideBrightness)
+    guard box.width > 0 && box.height > 0 else { return out }
     let mask = resizeBilinearLikeOpenCV(map, width: mapWidth, height: mapHeight,
                                         toWidth: box.width, toHeight: box.height)
     let heatWeight = alpha, imageWeight = Float(1 - Double(alpha))
@@ -74,7 +78,6 @@ public func overlay(map: [Float], mapWidth: Int, mapHeight: Int, on photo: RGBIm
             }
         }
     }
-    var out = photo
     table.withUnsafeBufferPointer { table in
         colours.withUnsafeBufferPointer { colours in
             out.pixels.withUnsafeMutableBufferPointer { pixels in
@@ -93,12 +96,31 @@ public func overlay(map: [Float], mapWidth: Int, mapHeight: Int, on photo: RGBIm
     return out
 }
 
+/// `photo` with every byte outside `box` scaled by `brightness` (truncated, in float32).
+private func dimmed(_ photo: RGBImage, outside box: PixelRect, brightness: Float) -> RGBImage {
+    guard brightness < 1 else { return photo }
+    let level = (0..<256).map { UInt8(Float($0) * brightness) }
+    var out = photo
+    out.pixels.withUnsafeMutableBufferPointer { pixels in
+        for y in 0..<photo.height {
+            let inside = (box.y..<box.y + box.height).contains(y)
+            for x in 0..<photo.width where !inside || !(box.x..<box.x + box.width).contains(x) {
+                let p = (y * photo.width + x) * 3
+                for c in 0..<3 { pixels[p + c] = level[Int(pixels[p + c])] }
+            }
+        }
+    }
+    return out
+}
+
 /// `overlay` for a map held in a tensor of shape [h, w] (or with leading 1s, e.g. [1, 1, h, w]).
-public func overlay(map: Tensor, on photo: RGBImage, cropBox: PixelRect? = nil, alpha: Float = 0.5) -> RGBImage {
+public func overlay(map: Tensor, on photo: RGBImage, cropBox: PixelRect? = nil, alpha: Float = 0.5,
+                    outsideBrightness: Float = 0.4) -> RGBImage {
     let dims = map.shape.drop { $0 == 1 && map.shape.count > 2 }
     let h = map.rank >= 2 ? map.shape[map.rank - 2] : 1, w = map.shape.last ?? 1
     precondition(dims.count <= 2 && h * w == map.count, "a heatmap needs shape [h, w], got \(map.shape)")
-    return overlay(map: map.scalars, mapWidth: w, mapHeight: h, on: photo, cropBox: cropBox, alpha: alpha)
+    return overlay(map: map.scalars, mapWidth: w, mapHeight: h, on: photo, cropBox: cropBox, alpha: alpha,
+                   outsideBrightness: outsideBrightness)
 }
 
 /// Bilinear resize of a float map as OpenCV's `cv2.resize(src, (w, h), INTER_LINEAR)`:
