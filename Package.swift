@@ -68,6 +68,8 @@ let package = Package(
             // The pinned ONNX schema is kept beside the Swift generated from it
             // (scripts/generate_onnx_proto.sh), not compiled.
             exclude: ["ONNX/Proto/onnx.proto", "ONNX/Proto/LICENSE"],
+            // Data tables, read at run time (ModelZoo.imagenet1kLabels, …).
+            resources: [.copy("Zoo/Resources")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The HTTP front end lives in its own target so that a tool embedding
