@@ -6,25 +6,8 @@
 // bits, as the Swift kernels did.
 #pragma clang fp contract(off)
 
-#define CK_TARGET
-#define CK_NAME depthwise_rows_baseline
-#include "depthwise_rows_body.h"
-#undef CK_TARGET
-#undef CK_NAME
-
-#if defined(__x86_64__)
-#define CK_TARGET __attribute__((target("avx2,fma")))
-#define CK_NAME depthwise_rows_avx2
-#include "depthwise_rows_body.h"
-#undef CK_TARGET
-#undef CK_NAME
-
-#define CK_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
-#define CK_NAME depthwise_rows_avx512
-#include "depthwise_rows_body.h"
-#undef CK_TARGET
-#undef CK_NAME
-#endif
+#define CK_BODY "depthwise_rows_body.h"
+#include "each_isa.h"
 
 void ck_depthwise_rows(const float *src, int rows, ptrdiff_t next_row, const ptrdiff_t *taps,
                        const float *weights, int tap_count, float bias, float *dst,

@@ -1,5 +1,5 @@
-// The body of ck_depthwise_rows, included once per instruction set by depthwise.c with CK_TARGET and CK_NAME defined.
-CK_TARGET static void CK_NAME(const float *src, int rows, ptrdiff_t next_row, const ptrdiff_t *taps,
+// The body of ck_depthwise_rows, included once per instruction set by depthwise.c (each_isa.h).
+CK_TARGET static void CK_CONCAT(depthwise_rows_, CK_SUFFIX)(const float *src, int rows, ptrdiff_t next_row, const ptrdiff_t *taps,
                               const float *weights, int tap_count, float bias, float *dst,
                               ptrdiff_t next_out_row, int width) {
     for (int c0 = 0; c0 < width; c0 += 16) {

@@ -9,25 +9,8 @@
 #define CK_SQRT_HALF 0.70710678118654752f
 #define CK_NORMAL_DENSITY 0.39894228040143268f
 
-#define CK_TARGET
-#define CK_SUFFIX baseline
-#include "gelu_body.h"
-#undef CK_TARGET
-#undef CK_SUFFIX
-
-#if defined(__x86_64__)
-#define CK_TARGET __attribute__((target("avx2,fma")))
-#define CK_SUFFIX avx2
-#include "gelu_body.h"
-#undef CK_TARGET
-#undef CK_SUFFIX
-
-#define CK_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
-#define CK_SUFFIX avx512
-#include "gelu_body.h"
-#undef CK_TARGET
-#undef CK_SUFFIX
-#endif
+#define CK_BODY "gelu_body.h"
+#include "each_isa.h"
 
 void ck_gelu(const float *x, float *y, size_t n) {
 #if defined(__x86_64__)

@@ -1,8 +1,6 @@
-// The bodies of ck_gelu and ck_gelu_backward, included once per instruction set by gelu.c with
-// CK_TARGET and CK_SUFFIX defined. The same operations, constants and order as the Swift
+// The bodies of ck_gelu and ck_gelu_backward, included once per instruction set by gelu.c
+// (each_isa.h). The same operations, constants and order as the Swift
 // vexp / verf (VectorMath.swift), element by element.
-#define CK_CONCAT2(a, b) a##b
-#define CK_CONCAT(a, b) CK_CONCAT2(a, b)
 
 CK_TARGET static inline float CK_CONCAT(exp_, CK_SUFFIX)(float x) {
     x = x < -87.3f ? -87.3f : x;
@@ -57,6 +55,3 @@ CK_TARGET static void CK_CONCAT(gelu_backward_, CK_SUFFIX)(const float *g, const
         dx[i] = g[i] * (cdf + v * pdf);
     }
 }
-
-#undef CK_CONCAT
-#undef CK_CONCAT2

@@ -5,25 +5,8 @@
 // As in depthwise.c: no fused multiply-adds, so every instruction set gives the same bits.
 #pragma clang fp contract(off)
 
-#define CK_TARGET
-#define CK_SUFFIX baseline
-#include "layernorm2d_body.h"
-#undef CK_TARGET
-#undef CK_SUFFIX
-
-#if defined(__x86_64__)
-#define CK_TARGET __attribute__((target("avx2,fma")))
-#define CK_SUFFIX avx2
-#include "layernorm2d_body.h"
-#undef CK_TARGET
-#undef CK_SUFFIX
-
-#define CK_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
-#define CK_SUFFIX avx512
-#include "layernorm2d_body.h"
-#undef CK_TARGET
-#undef CK_SUFFIX
-#endif
+#define CK_BODY "layernorm2d_body.h"
+#include "each_isa.h"
 
 void ck_layernorm2d_forward(const float *x, float *y, float *mean, float *rstd, const float *weight,
                             const float *bias, size_t channels, size_t plane, size_t width, float eps,

@@ -1,9 +1,7 @@
 // The bodies of ck_layernorm2d_forward and ck_layernorm2d_backward, included once per
-// instruction set by layernorm2d.c with CK_TARGET and CK_SUFFIX defined. Every loop runs along
+// instruction set by layernorm2d.c (each_isa.h). Every loop runs along
 // the `width` positions of a tile, each position summing over the channels in channel order,
 // so vectors of any width give the same bits; the operations are those the Swift kernel used.
-#define CK_CONCAT2(a, b) a##b
-#define CK_CONCAT(a, b) CK_CONCAT2(a, b)
 
 CK_TARGET static void CK_CONCAT(layernorm2d_forward_, CK_SUFFIX)(
     const float *x, float *y, float *mean, float *rstd, const float *weight, const float *bias,

@@ -105,11 +105,16 @@ func clampedConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, attributes a: Con
 
 /// The im2col + GEMM convolution, valid for any geometry.
 func generalConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
-    let out = generalConv2dForward(x, weight: weight, bias: bias, geometry: g)
-    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Tensor.record(out, op: "conv2d", inputs: inputs) { gradOut, needs in
-        [needs[0] ? generalConv2dInputGrad(gradOut, weight: weight, geometry: g) : nil,
-         needs[1] ? generalConv2dWeightGrad(gradOut, input: x, geometry: g) : nil,
+    recordedConvolution(generalConv2dForward(x, weight: weight, bias: bias, geometry: g), x, weight, bias,
+                        inputGrad: { generalConv2dInputGrad($0, weight: weight, geometry: g) },
+                        weightGrad: { generalConv2dWeightGrad($0, input: x, geometry: g) })
+}
+
+/// A convolution's output recorded with the gradients of its input, weight and bias.
+func recordedConvolution(_ out: Tensor, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
+                         inputGrad: @escaping (Tensor) -> Tensor, weightGrad: @escaping (Tensor) -> Tensor) -> Tensor {
+    Tensor.record(out, op: "conv2d", inputs: bias.map { [x, weight, $0] } ?? [x, weight]) { gradOut, needs in
+        [needs[0] ? inputGrad(gradOut) : nil, needs[1] ? weightGrad(gradOut) : nil,
          needs.count > 2 && needs[2] ? convBiasGrad(gradOut) : nil]
     }
 }

@@ -94,13 +94,9 @@ private struct PhasePlane {
 
 /// The depthwise fast path of `conv2d`; `g.isDepthwise` must hold.
 func depthwiseConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
-    let out = depthwiseForward(x, weight: weight, bias: bias, geometry: g)
-    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Tensor.record(out, op: "conv2d", inputs: inputs) { gradOut, needs in
-        [needs[0] ? depthwiseInputGrad(gradOut, weight: weight, geometry: g) : nil,
-         needs[1] ? depthwiseWeightGrad(gradOut, input: x, geometry: g) : nil,
-         needs.count > 2 && needs[2] ? convBiasGrad(gradOut) : nil]
-    }
+    recordedConvolution(depthwiseForward(x, weight: weight, bias: bias, geometry: g), x, weight, bias,
+                        inputGrad: { depthwiseInputGrad($0, weight: weight, geometry: g) },
+                        weightGrad: { depthwiseWeightGrad($0, input: x, geometry: g) })
 }
 
 /// The forward pass, each output plane clamped as soon as it is written when `clamp` is given.
