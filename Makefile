@@ -5,6 +5,8 @@ DEBIAN_PACKAGES := libjpeg-dev libopenblas-dev libpng-dev pkg-config
 DEBIAN_PACKAGES += libcairo2-dev libfontconfig-dev fontconfig fonts-dejavu-core
 # zlib inflates the deflate-compressed chunks of HDF5 files (Keras weights).
 DEBIAN_PACKAGES += zlib1g-dev
+# OpenSSL's libcrypto: SHA-256 of weight files (gallery shards record which weights they ran).
+DEBIAN_PACKAGES += libssl-dev
 DEBIAN_PACKAGES += python3-pip unzip
 # Headless browser for the gallery page test (GalleryBrowserTests skips without it).
 DEBIAN_PACKAGES += chromium

@@ -57,10 +57,17 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // SHA-256 of weight files, so that gallery shards made with different weights are not merged.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "CAMKit",
             dependencies: [
                 "COpenBLAS",
+                "CLibCrypto",
                 "CKernels",
                 "CCairo",
                 "CImageCodecs",
