@@ -141,9 +141,9 @@ public final class ExplainServer: @unchecked Sendable {
         enum CodingKeys: String, CodingKey { case status, models, freeSlots = "free_slots" }
     }
 
-    /// Runs until SIGINT or SIGTERM. Either stops the listener at once, lets the requests in
-    /// flight finish for at most `configuration.shutdownTimeout`, then returns; requests still
-    /// running then are cancelled and this throws.
+    /// Runs until SIGINT or SIGTERM. Either stops the listener at once and lets the requests in
+    /// flight finish, then returns; after `configuration.shutdownTimeout` the requests still
+    /// running are cancelled (swift-service-lifecycle's escalation).
     public func run() async throws {
         if !configuration.isLoopback {
             logger.warning("listening on a non-loopback address: the server has no authentication", metadata: ["host": "\(configuration.host)"])
@@ -155,7 +155,7 @@ public final class ExplainServer: @unchecked Sendable {
                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         try await ServiceGroup(configuration: group).run()
-        logger.info("stopped: every request in flight was answered")
+        logger.info("stopped")
     }
 
     struct ModelsResponse: Codable { var models: [ModelInfo] }

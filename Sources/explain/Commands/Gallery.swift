@@ -72,8 +72,9 @@ struct Gallery: ParsableCommand {
         }
         var photos = try GalleryInputs.expand(inputs)
         guard !photos.isEmpty else { throw GalleryError.noPictures(inputs) }
+        let shard = try sharding.resolve()
         let models = try selection.load(checking: options)
-        if let shard = try sharding.resolve() {
+        if let shard {
             let manifest = GalleryShardManifest(shard: shard, all: photos, models: try ShardOption.identities(of: models, in: selection),
                                                 method: options.method.rawValue, layer: options.layer, target: cam.target)
             try manifest.write(to: URL(fileURLWithPath: out, isDirectory: true), resume: resume)
