@@ -99,6 +99,19 @@ final class GalleryShardTests: XCTestCase {
         XCTAssertEqual(twice.results.images.map(\.source), ["/p/b.png", "/p/a.png"])
     }
 
+    func testMergeLinksOnlyFilesInsideTheShard() throws {
+        let work = try temporaryFolder("merge-escape")
+        let shard = work.appendingPathComponent("s0")
+        try handMadeShard(shard, shard: try GalleryShard(index: 0, count: 1), sources: [(0, "/p/a.png")], total: 1)
+        let url = shard.appendingPathComponent(GalleryWriter.resultsJSON)
+        var results = try JSONDecoder().decode(GalleryResults.self, from: Data(contentsOf: url))
+        results.images[0].results[0].overlayFile = "images/shard-folder-0/../../../secret"
+        try JSONEncoder().encode(results).write(to: url)
+        XCTAssertThrowsError(try GalleryMerge.merge([shard], into: work.appendingPathComponent("out"))) { error in
+            XCTAssert("\(error)".contains("images/shard-folder-0/../../../secret is not a file of the photo's folder"), "\(error)")
+        }
+    }
+
     func testMergeRefusesShardsOfDifferentRunsNamingThem() throws {
         let work = try temporaryFolder("merge-refuse")
         let out = work.appendingPathComponent("out")

@@ -126,8 +126,9 @@ public enum GalleryMerge {
         var placed = image
         placed.folder = folder
         func move(_ file: String) throws -> String {
-            guard file.hasPrefix(image.folder + "/") else {
-                throw GalleryMergeError(description: "\(shard.path): \(file) is not in the photo's folder \(image.folder)")
+            // Only files inside the shard: a results file naming `..` could link anything into the gallery.
+            guard file.hasPrefix(image.folder + "/"), !file.split(separator: "/").contains(".."), !file.hasPrefix("/") else {
+                throw GalleryMergeError(description: "\(shard.path): \(file) is not a file of the photo's folder \(image.folder)")
             }
             let renamed = folder + file.dropFirst(image.folder.count)
             let source = shard.appendingPathComponent(file), target = output.appendingPathComponent(renamed)
