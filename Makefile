@@ -5,6 +5,8 @@ DEBIAN_PACKAGES := libjpeg-dev libopenblas-dev libpng-dev pkg-config
 DEBIAN_PACKAGES += libcairo2-dev libfontconfig-dev fontconfig fonts-dejavu-core
 # zlib inflates the deflate-compressed chunks of HDF5 files (Keras weights).
 DEBIAN_PACKAGES += zlib1g-dev
+# OpenSSL's libcrypto: SHA-256 of weight files (gallery shards record which weights they ran).
+DEBIAN_PACKAGES += libssl-dev
 DEBIAN_PACKAGES += python3-pip unzip
 # Headless browser for the gallery page test (GalleryBrowserTests skips without it).
 DEBIAN_PACKAGES += chromium
@@ -14,7 +16,7 @@ VENV ?= $(HOME)/.cache/camkit/venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures keras-model onnx-models bench-real bench-onnx load-test gallery-memory gallery-speed fuzz fuzz-smoke
+.PHONY: demo deps build test bench bench-torch bench-compare venv fixtures models real-fixtures keras-model onnx-models bench-real bench-onnx load-test gallery-memory gallery-speed gallery-throughput fuzz fuzz-smoke
 
 ## The README's first command: everything needed, then every model on IMAGE.
 IMAGE ?= Fixtures/images/photo.png
@@ -116,6 +118,12 @@ gallery-memory:
 ## OLD_EXPLAIN=path/to/explain measures an older build side by side (see `scripts/gallery_speed.sh`).
 gallery-speed:
 	bash scripts/gallery_speed.sh
+
+## Photos per second per core of a gallery with each real model, one core pinned and all cores
+## (needs `make models`; PHOTOS=dir, default ../shared/images; see `scripts/gallery_throughput.sh`).
+PHOTOS ?= ../shared/images
+gallery-throughput:
+	bash scripts/gallery_throughput.sh "$(PHOTOS)"
 
 ## Runs one libFuzzer target (ASan) for SECONDS: `make fuzz FUZZER=fuzz-unpickler SECONDS=600`.
 ## Fuzzers: fuzz-image fuzz-safetensors fuzz-torch-checkpoint fuzz-unpickler fuzz-keras-hdf5

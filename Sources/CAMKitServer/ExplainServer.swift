@@ -4,10 +4,13 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The HTTP front end of CAMKit for tools in other languages:
 ///
 /// - `GET /models`: the catalog (name, architecture, classes, weights present, loaded, licence, default layer).
+/// - `GET /healthz` (the process answers), `GET /readyz` (models loaded and a slot free) and
+///   `GET /metrics` (Prometheus text), for an orchestrator and a load balancer.
 /// - `POST /explain?models=…&method=…&layer=…&target=…&top_k=…&aug_smooth&eigen_smooth&alpha=…&format=json|png`
 ///   with a JPEG or PNG body: per model the predictions and the explained target as JSON, or the
 ///   panel (photo and one overlay per model) as a PNG.
@@ -17,12 +20,14 @@ import NIOCore
 /// Models are loaded once, before the server starts, and handed in; explains run on a
 /// dispatch queue, off the event loops and the cooperative thread pool. Each model serialises
 /// its own explains (see `ExplainableModel`). `RequestQueue` bounds the requests explaining
-/// and waiting; `ServerConfiguration.requestTimeout` bounds how long one may take.
+/// and waiting; `ServerConfiguration.requestTimeout` bounds how long one may take. Every answer
+/// carries `X-Request-Id`, and every log line about a request its `request_id`.
 public final class ExplainServer: @unchecked Sendable {
     public let models: [ExplainableModel]
     public let catalog: [ModelInfo]
     public let configuration: ServerConfiguration
     public let logger: Logger
+    public let metrics = ServerMetrics()
     private let decoder: ImageDecoder
     private let work = DispatchQueue(label: "camkit.server.explain", qos: .userInitiated, attributes: .concurrent)
     let queue: RequestQueue
@@ -69,15 +74,27 @@ public final class ExplainServer: @unchecked Sendable {
 
     public func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware(logger: logger))
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: JSONErrorMiddleware())
         router.get("/models") { _, _ in
             try Self.json(ModelsResponse(models: self.catalog))
+        }
+        router.get("/healthz") { _, _ in
+            try Self.json(["status": "alive"])
+        }
+        router.get("/readyz") { _, _ in
+            try self.readiness()
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition(queue: self.queue))))
         }
         router.post("/explain") { request, context in
             try await self.explain(request, context: context)
         }
         // A route asked with the wrong method is told the right one, rather than "no route".
-        for (path, allowed) in [("/models", HTTPRequest.Method.get), ("/explain", .post)] {
+        for (path, allowed) in Self.routes {
             for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where method != allowed {
                 router.on(RouterPath(path), method: method) { request, _ -> Response in
                     throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(path); use \(allowed)",
@@ -99,7 +116,34 @@ public final class ExplainServer: @unchecked Sendable {
             logger: logger)
     }
 
-    /// Runs until SIGINT or SIGTERM.
+    /// Every route and its method, for the answers to a wrong method or an unknown path.
+    static let routes: [(path: String, method: HTTPRequest.Method)] = [
+        ("/models", .get), ("/explain", .post), ("/healthz", .get), ("/readyz", .get), ("/metrics", .get),
+    ]
+
+    /// 200 when a request would be explained now: some model is loaded and a slot is free;
+    /// else 503 saying which is missing, so a load balancer sends the photo to another replica.
+    func readiness() throws -> Response {
+        guard !models.isEmpty else {
+            throw APIError(.serviceUnavailable, "not ready: no model is loaded")
+        }
+        let counts = queue.counts
+        guard counts.running < queue.slots else {
+            throw APIError(.serviceUnavailable, "not ready: all \(queue.slots) explain slots are taken and \(counts.waiting) requests wait")
+        }
+        return try Self.json(ReadyResponse(status: "ready", models: models.map(\.name), freeSlots: queue.slots - counts.running))
+    }
+
+    struct ReadyResponse: Codable {
+        var status: String
+        var models: [String]
+        var freeSlots: Int
+        enum CodingKeys: String, CodingKey { case status, models, freeSlots = "free_slots" }
+    }
+
+    /// Runs until SIGINT or SIGTERM. Either stops the listener at once and lets the requests in
+    /// flight finish, then returns; after `configuration.shutdownTimeout` the requests still
+    /// running are cancelled (swift-service-lifecycle's escalation).
     public func run() async throws {
         if !configuration.isLoopback {
             logger.warning("listening on a non-loopback address: the server has no authentication", metadata: ["host": "\(configuration.host)"])
@@ -107,7 +151,11 @@ public final class ExplainServer: @unchecked Sendable {
         if models.isEmpty {
             logger.warning("no model is loaded: POST /explain will answer 503 until weights are fetched and the server restarted")
         }
-        try await makeApplication().runService()
+        var group = ServiceGroupConfiguration(services: [.init(service: makeApplication())],
+                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        try await ServiceGroup(configuration: group).run()
+        logger.info("stopped")
     }
 
     struct ModelsResponse: Codable { var models: [ModelInfo] }
@@ -153,7 +201,7 @@ public final class ExplainServer: @unchecked Sendable {
             return (photo, explanations, try Self.panel(photo: photo, explanations: explanations, models: chosen).render(as: .png))
         }
         let timing = ExplainTiming(read: received - arrived, queue: started - received, compute: .now - started)
-        logger.info("explained", metadata: [
+        context.logger.info("explained", metadata: [
             "models": "\(chosen.map(\.name).joined(separator: ","))", "method": "\(parsed.options.method.rawValue)",
             "size": "\(photo.width)x\(photo.height)", "format": "\(parsed.format.rawValue)",
             "read_ms": "\(timing.readMs)", "queue_ms": "\(timing.queueMs)", "compute_ms": "\(timing.computeMs)"])
@@ -177,6 +225,7 @@ public final class ExplainServer: @unchecked Sendable {
             }
             do {
                 explanations.append(try model.explain(photo, options: options))
+                metrics.recordExplain(model: model.name, method: options.method.rawValue)
             } catch {
                 // With several models, say which one refused (a class index out of one model's range, say).
                 let api = APIError.from(error)

@@ -7,8 +7,6 @@ import NIOCore
 struct JSONErrorMiddleware: RouterMiddleware {
     typealias Context = ServerRequestContext
 
-    let logger: Logger
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -24,9 +22,9 @@ struct JSONErrorMiddleware: RouterMiddleware {
                 api = APIError.from(error)
             }
             if api.status == .internalServerError {
-                logger.error("request failed", metadata: ["uri": "\(request.uri)", "error": "\(error)"])
+                context.logger.error("request failed", metadata: ["uri": "\(request.uri)", "error": "\(error)"])
             } else {
-                logger.info("request refused", metadata: ["uri": "\(request.uri)", "status": "\(api.status.code)", "error": "\(api.message)"])
+                context.logger.info("request refused", metadata: ["uri": "\(request.uri)", "status": "\(api.status.code)", "error": "\(api.message)"])
             }
             guard var response = try? ExplainServer.json(ErrorBody(error: api.message), status: api.status) else {
                 return Response(status: api.status, headers: api.headers)
@@ -41,7 +39,8 @@ struct JSONErrorMiddleware: RouterMiddleware {
 
     static func defaultMessage(_ status: HTTPResponse.Status, _ request: Request) -> String {
         switch status {
-        case .notFound: "no route \(request.method) \(request.uri.path); routes: GET /models, POST /explain"
+        case .notFound: "no route \(request.method) \(request.uri.path); routes: "
+            + ExplainServer.routes.map { "\($0.method) \($0.path)" }.joined(separator: ", ")
         case .methodNotAllowed: "\(request.method) is not allowed on \(request.uri.path)"
         case .contentTooLarge: "request body too large"
         default: status.reasonPhrase

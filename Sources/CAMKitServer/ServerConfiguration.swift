@@ -22,16 +22,20 @@ public struct ServerConfiguration: Sendable {
     /// wait for a slot past it 503, and the models not yet started are skipped with a 503. A
     /// model's explain, once started, runs to its end.
     public var requestTimeout: Duration = .seconds(60)
+    /// After SIGTERM or SIGINT, how long the requests in flight may take to finish before they
+    /// are cancelled; no new connection is accepted meanwhile.
+    public var shutdownTimeout: Duration = .seconds(60)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 20 * 1024 * 1024,
                 maxPixels: Int = 40_000_000, idleTimeout: Duration = .seconds(60),
                 maxConcurrentExplains: Int = max(1, ProcessInfo.processInfo.activeProcessorCount),
-                maxQueuedRequests: Int = 16, requestTimeout: Duration = .seconds(60)) {
+                maxQueuedRequests: Int = 16, requestTimeout: Duration = .seconds(60), shutdownTimeout: Duration = .seconds(60)) {
         self.host = host; self.port = port; self.maxBodyBytes = maxBodyBytes
         self.maxPixels = maxPixels; self.idleTimeout = idleTimeout
         self.maxConcurrentExplains = max(1, maxConcurrentExplains)
         self.maxQueuedRequests = max(0, maxQueuedRequests)
         self.requestTimeout = requestTimeout
+        self.shutdownTimeout = shutdownTimeout
     }
 
     public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }

@@ -6,7 +6,7 @@ struct Explain: ParsableCommand {
         commandName: "explain",
         abstract: "Class-activation heatmaps for image classifiers.",
         discussion: "`explain IMAGE...` runs the default subcommand `images`.",
-        subcommands: [ExplainImages.self, Models.self, Layers.self, Bench.self, BenchCAM.self, BenchONNX.self, RenderDemo.self, Gallery.self, Serve.self, Audit.self],
+        subcommands: [ExplainImages.self, Models.self, Layers.self, Bench.self, BenchCAM.self, BenchONNX.self, RenderDemo.self, GalleryCommands.self, Serve.self, Audit.self],
         defaultSubcommand: ExplainImages.self
     )
 }

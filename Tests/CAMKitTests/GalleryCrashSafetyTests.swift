@@ -11,20 +11,9 @@ final class GalleryCrashSafetyTests: XCTestCase {
         work = try temporaryFolder("gallery-crash")
     }
 
-    /// `count` distinct 320×240 PNGs made from the fixture photo (scaled up, each brightened
-    /// differently), in a folder of their own.
+    /// `count` distinct photos in a folder of their own.
     func photos(_ count: Int) throws -> [URL] {
-        let folder = work.appendingPathComponent("photos")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let source = try ImageDecoder().decode(contentsOf: fixtureURL("images/photo.png")).resized(width: 320, height: 240, filter: .bilinear)
-        return try (0..<count).map { n in
-            let gain = 0.6 + 0.8 * Double(n) / Double(count)
-            let image = RGBImage(width: source.width, height: source.height,
-                                 pixels: source.pixels.map { UInt8(min(255, (Double($0) * gain).rounded())) })
-            let url = folder.appendingPathComponent(String(format: "photo-%02d.png", n))
-            try image.writePNG(to: url)
-            return url
-        }
+        try writeSyntheticPhotos(count, in: work.appendingPathComponent("photos"))
     }
 
     /// The photos (file names) of each line of `progress.jsonl` after the settings line; a

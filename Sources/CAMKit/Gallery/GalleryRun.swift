@@ -96,7 +96,7 @@ public final class GalleryRun {
         var schedule = RefreshSchedule(interval: refreshInterval)
         // Folders are given out in photo order, as a serial run does, before any work starts.
         let todo = photos.indices.filter { slots[$0] == nil }
-        let folders = todo.map { uniqueFolder(for: photos[$0].lastPathComponent, taken: &slugs) }
+        let folders = todo.map { Self.uniqueFolder(for: photos[$0].lastPathComponent, taken: &slugs) }
         let explainer = photoExplainer()
         var explained = 0, reused = 0, reported = 0
         // Progress goes in photo order: the kept photos before each one explained now come first.
@@ -135,7 +135,9 @@ public final class GalleryRun {
         }
     }
 
-    private func uniqueFolder(for fileName: String, taken: inout Set<String>) -> String {
+    /// The photo's folder, `images/<name>`, numbered when taken; `GalleryMerge` gives folders
+    /// out the same way, so a merged gallery names its pictures as a single run does.
+    static func uniqueFolder(for fileName: String, taken: inout Set<String>) -> String {
         let base = "images/" + Self.safeName(fileName).replacingOccurrences(of: ".", with: "_")
         var folder = base
         var n = 2

@@ -6,6 +6,7 @@ import Foundation
 /// panels and overlays, per-model statistics and the case-study charts, in one HTML page.
 struct Gallery: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "build",
         abstract: "Explain many photos with every model and build an HTML gallery with statistics.",
         discussion: """
             Folders are expanded to their JPEG and PNG files (by content; other files are skipped), sorted by name. \
@@ -14,7 +15,9 @@ struct Gallery: ParsableCommand {
             and one overlay per model. Each photo's results go to results.csv and progress.jsonl as it finishes; \
             the page, the charts and results.json are refreshed every 10 s and at the end. A killed run loses at most \
             the photos in flight (at most twice --jobs); --resume keeps the photos an earlier run into the same --out finished. \
-            Files that cannot be read are listed in the gallery and make the exit status 1.
+            Files that cannot be read are listed in the gallery and make the exit status 1. \
+            --shard K/N (or --shards N with JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID set) explains only the photos \
+            whose file name hashes to shard K, into its own --out with a shard.json; `explain gallery merge` joins the shards.
             """)
 
     @Argument(help: ArgumentHelp("A folder of photos, or photo files.", valueName: "dir|files"))
@@ -25,6 +28,8 @@ struct Gallery: ParsableCommand {
     @OptionGroup var cam: CAMOptions
 
     @OptionGroup var decoding: DecodingOption
+
+    @OptionGroup var sharding: ShardOption
 
     @Option(help: ArgumentHelp("A CSV with 'file' and 'breed' columns (optionally 'imagenet_synset'): the true labels.", valueName: "csv"))
     var labels: String?
@@ -65,9 +70,16 @@ struct Gallery: ParsableCommand {
         } else {
             truth = { _ in nil }
         }
-        let photos = try GalleryInputs.expand(inputs)
+        var photos = try GalleryInputs.expand(inputs)
         guard !photos.isEmpty else { throw GalleryError.noPictures(inputs) }
+        let shard = try sharding.resolve()
         let models = try selection.load(checking: options)
+        if let shard {
+            let manifest = GalleryShardManifest(shard: shard, all: photos, models: try ShardOption.identities(of: models, in: selection),
+                                                method: options.method.rawValue, layer: options.layer, target: cam.target)
+            try manifest.write(to: URL(fileURLWithPath: out, isDirectory: true), resume: resume)
+            photos = manifest.photoURLs
+        }
 
         let run = GalleryRun(models: models, options: options, targetText: cam.target, output: URL(fileURLWithPath: out, isDirectory: true))
         run.truth = truth

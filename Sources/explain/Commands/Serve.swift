@@ -8,13 +8,16 @@ import Logging
 /// `explain serve`: the HTTP server for tools in other languages (see CAMKitServer).
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve explanations over HTTP: POST /explain with an image body, GET /models.",
+        abstract: "Serve explanations over HTTP: POST /explain with an image body, GET /models, /healthz, /readyz, /metrics.",
         discussion: """
             POST /explain?models=a,b&method=gradcam&layer=…&target=top1&top_k=5&aug_smooth=false&eigen_smooth=false&alpha=0.5&format=json|png
             with a JPEG or PNG body answers JSON per model (or the PNG panel with format=png);
             GET /models lists the catalog. Errors are answered with a 4xx or 503 and {"error": "..."}:
             408 for a body not received within --request-timeout, 503 with Retry-After when --queue-limit
             requests already wait or no slot frees before the timeout.
+            GET /healthz answers while the process runs, GET /readyz while a model is loaded and a slot free,
+            GET /metrics in the Prometheus text format. SIGTERM or SIGINT stops accepting connections, lets the
+            requests in flight finish within --shutdown-timeout, then exits 0.
             Models are loaded once at start-up; models without weights are skipped (fetch them with `\(ModelZoo.fetchCommand)`).
             """)
 
@@ -48,8 +51,16 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a request may take to send its body (else 408) and to get to its last model (else 503).")
     var requestTimeout: Double = 60
 
+    @Option(help: "Seconds the requests in flight may take to finish after SIGTERM or SIGINT before they are cut off.")
+    var shutdownTimeout: Double = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
+
+    @Option(help: "Log lines as text or as one JSON object per line (json), with each request's request_id.")
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
@@ -61,10 +72,16 @@ struct Serve: ParsableCommand {
         guard requestTimeout > 0, requestTimeout <= 86_400 else {
             throw ValidationError("--request-timeout must be more than 0 and at most 86400 seconds, got \(requestTimeout)")
         }
+        guard shutdownTimeout >= 0, shutdownTimeout <= 86_400 else {
+            throw ValidationError("--shutdown-timeout must be 0 to 86400 seconds, got \(shutdownTimeout)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
     }
 
     func run() throws {
+        if logFormat == .json {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        }
         var logger = Logger(label: "camkit.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let catalog = try ModelCatalog(zooFile: try zoo.map { try ZooFile(contentsOf: URL(fileURLWithPath: $0)) })
@@ -72,7 +89,8 @@ struct Serve: ParsableCommand {
             host: host, port: port, maxBodyBytes: Int(maxBodyMB * 1024 * 1024),
             maxPixels: Int(maxMegapixels * 1_000_000), idleTimeout: .seconds(idleTimeout),
             maxConcurrentExplains: concurrency ?? max(1, ProcessInfo.processInfo.activeProcessorCount),
-            maxQueuedRequests: queueLimit, requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded())))
+            maxQueuedRequests: queueLimit, requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded())),
+            shutdownTimeout: .milliseconds(Int64((shutdownTimeout * 1000).rounded())))
         let server = try ExplainServer.loading(catalog: catalog, selection: models, configuration: configuration, logger: logger)
 
         // The root command is synchronous, so the server runs in a task this thread waits for.
