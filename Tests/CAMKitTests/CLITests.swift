@@ -160,6 +160,37 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// A model whose checkpoint is unreadable is named and skipped; the others are explained,
+    /// by `images` and by `gallery`, and the exit status is 1.
+    func testModelThatFailsToLoadIsSkippedAndTheOthersExplained() throws {
+        let zoo = try writeZoo()
+        try Data("not weights".utf8).write(to: folder.appendingPathComponent("broken.safetensors"))
+        var file = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: zoo)) as? [String: Any])
+        var entries = try XCTUnwrap(file["models"] as? [[String: Any]])
+        var broken = entries[0]
+        broken["name"] = "broken"
+        broken["weights"] = "broken.safetensors"
+        entries.append(broken)
+        file["models"] = entries
+        try JSONSerialization.data(withJSONObject: file).write(to: zoo)
+
+        let run = try explain([photo, "--zoo", zoo.path, "--models", "small,broken", "--out", "out"])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssert(run.stderr.contains("broken: cannot be loaded, skipped") && run.stderr.contains("broken.safetensors"), run.stderr)
+        XCTAssert(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/photo.small.png").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/photo.broken.png").path))
+
+        let gallery = try explain(["gallery", photo, "--zoo", zoo.path, "--models", "small,broken", "--out", "gallery"])
+        XCTAssertEqual(gallery.status, 1, gallery.stderr)
+        XCTAssert(gallery.stderr.contains("broken: cannot be loaded, skipped"), gallery.stderr)
+        let csv = try String(contentsOf: folder.appendingPathComponent("gallery/results.csv"), encoding: .utf8)
+        XCTAssert(csv.contains("small") && !csv.contains("broken"), csv)
+
+        let none = try explain([photo, "--zoo", zoo.path, "--models", "broken", "--out", "out"])
+        XCTAssertEqual(none.status, 1)
+        XCTAssert(none.stderr.contains("none of the selected models could be loaded"), none.stderr)
+    }
+
     func testMissingWeightsAreNamedWithTheirFetchHint() throws {
         let zoo = try writeZoo(weights: false)
         let run = try explain([photo, "--zoo", zoo.path, "--models", "small", "--out", "out"])

@@ -74,7 +74,7 @@ struct ExplainImages: ParsableCommand {
             let panelURL = outFolder.appendingPathComponent("\(stem).panel.\(renderFormat.fileExtension)")
             var columns: [PanelColumn] = []
             var records: [[String: Any]] = []
-            for model in loaded {
+            for model in loaded.models {
                 let explanation = try model.explain(photo, options: options)
                 let overlayURL = outFolder.appendingPathComponent("\(stem).\(model.name).png")
                 try explanation.overlay.writePNG(to: overlayURL)
@@ -121,8 +121,8 @@ struct ExplainImages: ParsableCommand {
         }
         if failures > 0 {
             printError("explain: \(failures) of \(images.count) image(s) could not be decoded")
-            throw ExitCode(1)
         }
+        if failures > 0 || loaded.failures > 0 { throw ExitCode(1) }
     }
 }
 

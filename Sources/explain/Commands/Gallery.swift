@@ -73,15 +73,15 @@ struct Gallery: ParsableCommand {
         var photos = try GalleryInputs.expand(inputs)
         guard !photos.isEmpty else { throw GalleryError.noPictures(inputs) }
         let shard = try sharding.resolve()
-        let models = try selection.load(checking: options)
+        let loaded = try selection.load(checking: options)
         if let shard {
-            let manifest = GalleryShardManifest(shard: shard, all: photos, models: try ShardOption.identities(of: models, in: selection),
+            let manifest = GalleryShardManifest(shard: shard, all: photos, models: try ShardOption.identities(of: loaded.models, in: selection),
                                                 method: options.method.rawValue, layer: options.layer, target: cam.target)
             try manifest.write(to: URL(fileURLWithPath: out, isDirectory: true), resume: resume)
             photos = manifest.photoURLs
         }
 
-        let run = GalleryRun(models: models, options: options, targetText: cam.target, output: URL(fileURLWithPath: out, isDirectory: true))
+        let run = GalleryRun(models: loaded.models, options: options, targetText: cam.target, output: URL(fileURLWithPath: out, isDirectory: true))
         run.truth = truth
         run.decoder = decoding.decoder()
         run.jobs = jobs
@@ -96,7 +96,7 @@ struct Gallery: ParsableCommand {
         for image in outcome.bad {
             FileHandle.standardError.write(Data("error: \(image.source): \(image.error ?? "")\n".utf8))
         }
-        if !outcome.bad.isEmpty { throw ExitCode(1) }
+        if !outcome.bad.isEmpty || loaded.failures > 0 { throw ExitCode(1) }
     }
 }
 

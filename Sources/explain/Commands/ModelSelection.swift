@@ -19,10 +19,17 @@ struct ModelSelection: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
+    /// The models that loaded, and how many did not: those are named on stderr and skipped,
+    /// so one broken checkpoint does not stop the others, and the command still exits with 1.
+    struct Loaded {
+        let models: [ExplainableModel]
+        let failures: Int
+    }
+
     /// Loads the selected models and checks `options` against each before any photo is
     /// touched; models without weights are named on stderr with how to fetch them.
     /// - Parameter file: a model file to run instead of the selection.
-    func load(checking options: ExplainOptions, file: ModelDescriptor? = nil) throws -> [ExplainableModel] {
+    func load(checking options: ExplainOptions, file: ModelDescriptor? = nil) throws -> Loaded {
         if let threads { ComputeThreads.count = threads }
         let (available, missing) = try file.map { ([$0], []) } ?? catalog.catalog().select(models)
         for model in missing {
@@ -31,8 +38,14 @@ struct ModelSelection: ParsableArguments {
         guard !available.isEmpty else {
             throw RunError("no model to run: the weights of \(missing.map(\.name).joined(separator: ", ")) are missing (see above)")
         }
-        return try available.map { descriptor -> ExplainableModel in
-            let model = try descriptor.load()
+        var failures = 0
+        let models = try available.compactMap { descriptor -> ExplainableModel? in
+            let model: ExplainableModel
+            do { model = try descriptor.load() } catch {
+                printError("explain: \(descriptor.name): cannot be loaded, skipped: \(error)")
+                failures += 1
+                return nil
+            }
             if let layer = options.layer {
                 guard model.model.namedModules().contains(where: { $0.name == layer }) else {
                     throw RunError("model \(model.name) has no layer '\(layer)'; see `explain layers \(model.name)`")
@@ -43,6 +56,8 @@ struct ModelSelection: ParsableArguments {
             }
             return model
         }
+        guard !models.isEmpty else { throw RunError("no model to run: none of the selected models could be loaded (see above)") }
+        return Loaded(models: models, failures: failures)
     }
 }
 
