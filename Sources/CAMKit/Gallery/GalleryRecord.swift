@@ -13,11 +13,14 @@ public struct GalleryModelResult: Codable, Equatable, Sendable {
     /// The overlay PNG, relative to the gallery folder.
     public var overlayFile: String
     public var elapsedMilliseconds: Double
+    /// The map's quality measures; nil when the gallery computed none.
+    public var metrics: GalleryMetrics?
 
     public var correct: Bool? { verdict.isCorrect }
 
     public init(model: String, predictedIndex: Int, predictedLabel: String, confidence: Double, top: [Prediction],
-                targetLabel: String, verdict: Verdict, overlayFile: String, elapsedMilliseconds: Double) {
+                targetLabel: String, verdict: Verdict, overlayFile: String, elapsedMilliseconds: Double,
+                metrics: GalleryMetrics? = nil) {
         self.model = model
         self.predictedIndex = predictedIndex
         self.predictedLabel = predictedLabel
@@ -27,6 +30,7 @@ public struct GalleryModelResult: Codable, Equatable, Sendable {
         self.verdict = verdict
         self.overlayFile = overlayFile
         self.elapsedMilliseconds = elapsedMilliseconds
+        self.metrics = metrics
     }
 }
 
@@ -92,6 +96,19 @@ public struct GalleryResults: Codable, Equatable, Sendable {
 
     /// The photos that could not be explained.
     public var badImages: [GalleryImageResult] { images.filter(\.isBad) }
+
+    /// Each model's metric means, in `models` order.
+    public var metricMeans: [GalleryMetricMeans] {
+        models.map { model in
+            let metrics = images.flatMap { $0.results.filter { $0.model == model }.compactMap(\.metrics) }
+            func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+            let drops = metrics.compactMap(\.confidenceDrop)
+            let increases = metrics.compactMap(\.confidenceIncrease).map { $0 ? 100.0 : 0 }
+            let hits = metrics.compactMap(\.pointingHit).map { $0 ? 100.0 : 0 }
+            return GalleryMetricMeans(model: model, averageDrop: mean(drops), increaseInConfidence: mean(increases),
+                                      pointingAccuracy: mean(hits), confidenceCount: drops.count, pointingCount: hits.count)
+        }
+    }
 
     /// Counts of each verdict per model.
     public func verdictCounts(model: String) -> [Verdict: Int] {
