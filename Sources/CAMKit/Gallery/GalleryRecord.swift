@@ -72,13 +72,18 @@ public struct GalleryResults: Codable, Equatable, Sendable {
     public var method: String
     public var layer: String?
     public var target: String
+    /// The `--metrics` setting (`GalleryMetricSet`); nil in galleries made before there were
+    /// metrics, which is `none`.
+    public var metrics: String?
     public var images: [GalleryImageResult] = []
 
-    public init(models: [String], method: String, layer: String?, target: String, images: [GalleryImageResult] = []) {
+    public init(models: [String], method: String, layer: String?, target: String, metrics: String? = nil,
+                images: [GalleryImageResult] = []) {
         self.models = models
         self.method = method
         self.layer = layer
         self.target = target
+        self.metrics = metrics
         self.images = images
     }
 
@@ -105,8 +110,10 @@ public struct GalleryResults: Codable, Equatable, Sendable {
             let drops = metrics.compactMap(\.confidenceDrop)
             let increases = metrics.compactMap(\.confidenceIncrease).map { $0 ? 100.0 : 0 }
             let hits = metrics.compactMap(\.pointingHit).map { $0 ? 100.0 : 0 }
+            let road = metrics.compactMap(\.roadCombined)
             return GalleryMetricMeans(model: model, averageDrop: mean(drops), increaseInConfidence: mean(increases),
-                                      pointingAccuracy: mean(hits), confidenceCount: drops.count, pointingCount: hits.count)
+                                      pointingAccuracy: mean(hits), roadCombined: mean(road), confidenceCount: drops.count,
+                                      pointingCount: hits.count, roadCount: road.count)
         }
     }
 
