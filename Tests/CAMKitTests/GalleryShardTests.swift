@@ -49,16 +49,17 @@ final class GalleryShardTests: XCTestCase {
 
     // MARK: Merging, on folders made by hand
 
-    /// A shard folder holding `results` for `sources` out of `total` photos, with one-byte pictures.
+    /// A shard folder holding `results` for `sources` out of `total` photos, with one-byte pictures;
+    /// with `metrics`, each photo's drop in confidence is its position.
     func handMadeShard(_ folder: URL, shard: GalleryShard, sources: [(position: Int, source: String)], finished: Int? = nil,
-                       method: String = "gradcam", sha: String = "aa", total: Int = 4) throws {
+                       method: String = "gradcam", sha: String = "aa", total: Int = 4, metrics: String? = nil) throws {
         var manifest = GalleryShardManifest(shard: shard, all: [], models: [GalleryModelIdentity(name: "m", weightsSHA256: sha)],
-                                            method: method, layer: nil, target: "top1")
+                                            method: method, layer: nil, target: "top1", metrics: metrics)
         manifest.totalPhotos = total
         manifest.photos = sources.map { GalleryShardPhoto(position: $0.position, file: URL(fileURLWithPath: $0.source).lastPathComponent,
                                                           source: $0.source) }
         try manifest.write(to: folder, resume: false)
-        var results = GalleryResults(models: ["m"], method: method, layer: nil, target: "top1")
+        var results = GalleryResults(models: ["m"], method: method, layer: nil, target: "top1", metrics: metrics)
         for (n, photo) in sources.prefix(finished ?? sources.count).enumerated() {
             let name = URL(fileURLWithPath: photo.source).lastPathComponent
             let picture = "images/shard-folder-\(n)"
@@ -68,7 +69,8 @@ final class GalleryShardTests: XCTestCase {
             results.images.append(GalleryImageResult(
                 file: name, source: photo.source, folder: picture, truth: nil, error: nil, panelFile: "\(picture)/panel.png",
                 results: [GalleryModelResult(model: "m", predictedIndex: 0, predictedLabel: "a", confidence: 0.5, top: [],
-                                             targetLabel: "a", verdict: .unlabelled, overlayFile: "\(picture)/m.png", elapsedMilliseconds: 1)]))
+                                             targetLabel: "a", verdict: .unlabelled, overlayFile: "\(picture)/m.png", elapsedMilliseconds: 1,
+                                             metrics: metrics.map { _ in GalleryMetrics(confidenceDrop: Double(photo.position), confidenceIncrease: false) })]))
         }
         try JSONEncoder().encode(results).write(to: folder.appendingPathComponent(GalleryWriter.resultsJSON))
     }
@@ -99,6 +101,18 @@ final class GalleryShardTests: XCTestCase {
         XCTAssertEqual(twice.results.images.map(\.source), ["/p/b.png", "/p/a.png"])
     }
 
+    func testMergeKeepsTheMetrics() throws {
+        let work = try temporaryFolder("merge-metrics")
+        let zero = work.appendingPathComponent("s0"), one = work.appendingPathComponent("s1"), out = work.appendingPathComponent("out")
+        try handMadeShard(zero, shard: try GalleryShard(index: 0, count: 2), sources: [(1, "/p/b.png"), (3, "/p/a.png")], metrics: "confidence")
+        try handMadeShard(one, shard: try GalleryShard(index: 1, count: 2), sources: [(0, "/p/d.png"), (2, "/p/c.png")], metrics: "confidence")
+        let report = try GalleryMerge.merge([zero, one], into: out)
+        XCTAssertEqual(report.results.metrics, "confidence")
+        XCTAssertEqual(report.results.images.map { $0.results[0].metrics?.confidenceDrop }, [0, 1, 2, 3])
+        XCTAssertEqual(report.results.metricMeans.first?.averageDrop, 1.5)
+        XCTAssertEqual(try GalleryWriter.load(from: out), report.results)
+    }
+
     func testMergeLinksOnlyFilesInsideTheShard() throws {
         let work = try temporaryFolder("merge-escape")
         let shard = work.appendingPathComponent("s0")
@@ -115,10 +129,11 @@ final class GalleryShardTests: XCTestCase {
     func testMergeRefusesShardsOfDifferentRunsNamingThem() throws {
         let work = try temporaryFolder("merge-refuse")
         let out = work.appendingPathComponent("out")
-        func shard(_ name: String, _ index: Int, count: Int = 2, method: String = "gradcam", sha: String = "aa", total: Int = 4) throws -> URL {
+        func shard(_ name: String, _ index: Int, count: Int = 2, method: String = "gradcam", sha: String = "aa", total: Int = 4,
+                   metrics: String? = nil) throws -> URL {
             let url = work.appendingPathComponent(name)
             try handMadeShard(url, shard: try GalleryShard(index: index, count: count), sources: [(index, "/p/\(index).png")],
-                              method: method, sha: sha, total: total)
+                              method: method, sha: sha, total: total, metrics: metrics)
             return url
         }
         let base = try shard("base", 0)
@@ -127,6 +142,7 @@ final class GalleryShardTests: XCTestCase {
             (try shard("weights", 1, sha: "bb"), "different weights for m: \(work.path)/base (sha256 aa), \(work.path)/weights (sha256 bb)"),
             (try shard("count", 1, count: 3), "different shard counts: \(work.path)/base (2 shards), \(work.path)/count (3 shards)"),
             (try shard("input", 1, total: 5), "different inputs: \(work.path)/base (4 photos in all), \(work.path)/input (5 photos in all)"),
+            (try shard("metrics", 1, metrics: "all"), "different metrics: \(work.path)/base (none), \(work.path)/metrics (all)"),
             (try shard("again", 0), "shard 0/2 is given twice: \(work.path)/base and \(work.path)/again"),
             (work.appendingPathComponent("nothing"), "\(work.path)/nothing is not a gallery shard"),
         ]

@@ -51,6 +51,38 @@ final class MetricParityTests: XCTestCase {
         XCTAssertGreaterThan(passes, 0, "no progress reported")
     }
 
+    /// The confidence changes and ROAD combined on the class probability, as the gallery scores
+    /// them (the reference's `ClassifierOutputSoftmaxTarget`), each function on its own passes
+    /// and all of them from `faithfulness`'s single batch.
+    func testProbabilityScoresMatchTheReference() throws {
+        let expected = try Safetensors.read(contentsOf: fixtureURL("metrics/small_cnn_gradcam_softmax_metrics.safetensors"))
+        let model = try CAMMethodParityTests.model(named: "small_cnn")
+        let input = SeededWeights.input(shape: [2, 3, 64, 64])
+        let maps = try XCTUnwrap(expected["cam"])
+        let targets = model(input).argmaxRows().map { TargetScore($0) }
+        let quiet = NoisyLinearImputer(noise: 0)
+        var passes = 0
+        let metrics = PerturbationMetrics(model: model, batchSize: 4) { _, _ in passes += 1 }
+
+        assertRelative(metrics.camMultImageConfidenceChange(input: input, maps: maps, targets: targets, softmax: true),
+                       expected["cam_mult_image"], "cam × image")
+        assertRelative(metrics.dropInConfidence(input: input, maps: maps, targets: targets, softmax: true), expected["drop_in_confidence"],
+                       "drop in confidence")
+        assertRelative(metrics.increaseInConfidence(input: input, maps: maps, targets: targets, softmax: true),
+                       expected["increase_in_confidence"], "increase in confidence")
+        assertRelative(metrics.roadCombined(input: input, maps: maps, targets: targets, softmax: true, imputer: quiet),
+                       expected["road_combined"], "ROAD combined")
+
+        passes = 0
+        let together = PerturbationMetrics(model: model, batchSize: 40) { _, _ in passes += 1 }
+            .faithfulness(input: input, maps: maps, targets: targets, road: true, softmax: true, imputer: quiet)
+        XCTAssertEqual(passes, 1, "2 inputs, 2 masked and 2 · 18 ROAD copies in one batch")
+        assertRelative(together.map(\.confidenceChange), expected["cam_mult_image"], "faithfulness: cam × image")
+        assertRelative(together.map(\.dropInConfidence), expected["drop_in_confidence"], "faithfulness: drop in confidence")
+        assertRelative(together.map { $0.increaseInConfidence ? 1 : 0 }, expected["increase_in_confidence"], "faithfulness: increase")
+        assertRelative(together.compactMap(\.roadCombined), expected["road_combined"], "faithfulness: ROAD combined")
+    }
+
     /// With noise the imputation is seeded: the same seed gives the same pixels.
     func testImputerNoiseIsSeeded() {
         let image = (0..<(2 * 6 * 5)).map { Float($0 % 7) / 7 }

@@ -1,6 +1,9 @@
 """Write Fixtures/metrics/*: pytorch-grad-cam 1.5.7's metrics and torchcam 0.5's deletion /
 insertion AUCs of one Grad-CAM map per image (itself pytorch-grad-cam's, stored as "cam") on the
 small seeded ConvNeXt (`cnn`, 5 classes) and the seeded (2, 3, 64, 64) input, top-1 targets.
+The confidence changes and ROAD combined scored as the gallery scores them, on the top-1
+class's probability (`ClassifierOutputSoftmaxTarget`), go to a file of their own with the map
+they were computed from (ROAD's percentile thresholds turn on the map's last bits).
 
 pytorch-grad-cam's ROAD imputer adds `0.01 * torch.randn` to the imputed pixels; the fixture is
 made with that noise set to 0 (the imputer's `noise` default patched), so that the numbers are
@@ -27,7 +30,7 @@ from pytorch_grad_cam import GradCAM  # noqa: E402
 from pytorch_grad_cam.metrics import road  # noqa: E402
 from pytorch_grad_cam.metrics.cam_mult_image import (CamMultImageConfidenceChange, DropInConfidence,  # noqa: E402
                                                       IncreaseInConfidence)
-from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget  # noqa: E402
 from safetensors.numpy import save_file  # noqa: E402
 from torchcam.metrics import DeletionInsertionMetric  # noqa: E402
 
@@ -82,19 +85,29 @@ def main():
             s = metric.summary()
             t.setdefault(f"deletion_auc_{name}", []).append(s["deletion_auc"])
             t.setdefault(f"insertion_auc_{name}", []).append(s["insertion_auc"])
+    probabilities = [ClassifierOutputSoftmaxTarget(c) for c in top]
+    soft = {"cam": cam}
+    soft["cam_mult_image"] = CamMultImageConfidenceChange()(x, cam, probabilities, model)
+    soft["drop_in_confidence"] = DropInConfidence()(x, cam, probabilities, model)
+    soft["increase_in_confidence"] = IncreaseInConfidence()(x, cam, probabilities, model)
+    soft["road_combined"] = road.ROADCombined(PERCENTILES)(x, cam, probabilities, model)
     t = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in t.items()}
+    soft = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in soft.items()}
     OUT.mkdir(parents=True, exist_ok=True)
-    save_file(t, str(OUT / "small_cnn_gradcam_metrics.safetensors"),
-              metadata={"fixture": f"grad-cam {version('grad-cam')}, torchcam {version('torchcam')}, seeded weights v1"})
+    metadata = {"fixture": f"grad-cam {version('grad-cam')}, torchcam {version('torchcam')}, seeded weights v1"}
+    save_file(t, str(OUT / "small_cnn_gradcam_metrics.safetensors"), metadata=metadata)
+    save_file(soft, str(OUT / "small_cnn_gradcam_softmax_metrics.safetensors"), metadata=metadata)
     (OUT / "manifest.json").write_text(json.dumps({
         "format": "camkit-metrics-v1", "grad_cam": version("grad-cam"), "torchcam": version("torchcam"),
         "model": "small_cnn", "input_shape": list(SMALL_INPUT), "layer": "backbone.stages.2", "top1": top,
         "percentiles": PERCENTILES, "road_noise": 0.0, "deletion_insertion": {"steps": 20, "baseline": "zeros"},
         "tensors": {k: list(v.shape) for k, v in t.items()},
+        "softmax_target_tensors": {k: list(v.shape) for k, v in soft.items()},
     }, indent=1, sort_keys=True) + "\n")
-    for k, v in t.items():
-        if k != "cam":
-            print(k, v.tolist() if v.size < 20 else v.shape)
+    for name, tensors in (("logits", t), ("softmax", soft)):
+        for k, v in tensors.items():
+            if k != "cam":
+                print(name, k, v.tolist() if v.size < 20 else v.shape)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ public enum CAMMetrics {
     }
 
     /// An axis-aligned box in pixel coordinates, bounds inclusive.
-    public struct Box: Sendable {
+    public struct Box: Sendable, Equatable, Codable {
         public var x0, y0, x1, y1: Int
         public init(x0: Int, y0: Int, x1: Int, y1: Int) {
             (self.x0, self.y0, self.x1, self.y1) = (x0, y0, x1, y1)

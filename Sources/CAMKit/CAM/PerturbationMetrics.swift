@@ -3,8 +3,9 @@ import Foundation
 /// The faithfulness metrics that perturb the input according to a map and watch the target
 /// score: pytorch-grad-cam's `CamMultImageConfidenceChange` (and its Drop / Increase in
 /// Confidence), its ROAD (remove and debias), and torchcam's deletion / insertion AUCs. Scores
-/// are the targets' raw logits, as with the reference's `ClassifierOutputTarget`, except where a
-/// metric says otherwise. The perturbed inputs of one call run through the model in batches.
+/// are the targets' raw logits, as with the reference's `ClassifierOutputTarget`; with `softmax`
+/// they are the targets' probabilities, as with its `ClassifierOutputSoftmaxTarget`. The
+/// perturbed inputs of one call run through the model in batches.
 public struct PerturbationMetrics {
     public let model: Module
     /// Perturbed inputs per forward pass.
@@ -20,22 +21,64 @@ public struct PerturbationMetrics {
     }
 
     /// Score after − score before, with each image multiplied by its map (N, H, W).
-    public func camMultImageConfidenceChange(input: Tensor, maps: Tensor, targets: [TargetScore]) -> [Float] {
+    public func camMultImageConfidenceChange(input: Tensor, maps: Tensor, targets: [TargetScore], softmax: Bool = false) -> [Float] {
         let (channels, plane) = check(input, maps, targets)
-        let perturbed = (0..<targets.count).map { i in
-            (i, (0..<(channels * plane)).map { input.scalars[i * channels * plane + $0] * maps.scalars[i * plane + $0 % plane] })
-        }
-        return zip(scores(perturbed, like: input, targets: targets), scores(of: input, targets: targets)).map { $0 - $1 }
+        let perturbed = (0..<targets.count).map { (image: $0, scalars: Self.masked(input, by: maps, image: $0, channels: channels, plane: plane)) }
+        return zip(scores(perturbed, like: input, targets: targets, softmax: softmax),
+                   scores(of: input, targets: targets, softmax: softmax)).map { $0 - $1 }
     }
 
     /// How far the score falls when only the mapped region is kept: max(0, −change).
-    public func dropInConfidence(input: Tensor, maps: Tensor, targets: [TargetScore]) -> [Float] {
-        camMultImageConfidenceChange(input: input, maps: maps, targets: targets).map { max(-$0, 0) }
+    public func dropInConfidence(input: Tensor, maps: Tensor, targets: [TargetScore], softmax: Bool = false) -> [Float] {
+        camMultImageConfidenceChange(input: input, maps: maps, targets: targets, softmax: softmax).map { max(-$0, 0) }
     }
 
     /// 1 where the score rises when only the mapped region is kept, else 0.
-    public func increaseInConfidence(input: Tensor, maps: Tensor, targets: [TargetScore]) -> [Float] {
-        camMultImageConfidenceChange(input: input, maps: maps, targets: targets).map { $0 > 0 ? 1 : 0 }
+    public func increaseInConfidence(input: Tensor, maps: Tensor, targets: [TargetScore], softmax: Bool = false) -> [Float] {
+        camMultImageConfidenceChange(input: input, maps: maps, targets: targets, softmax: softmax).map { $0 > 0 ? 1 : 0 }
+    }
+
+    /// One image's confidence change and, when asked, its ROAD combined score.
+    public struct Faithfulness: Equatable, Sendable {
+        /// `camMultImageConfidenceChange`: score with only the mapped region kept − score.
+        public var confidenceChange: Float
+        /// `roadCombined`; nil when it was not asked for.
+        public var roadCombined: Float?
+
+        /// `dropInConfidence`.
+        public var dropInConfidence: Float { max(-confidenceChange, 0) }
+        /// `increaseInConfidence`, as a truth value.
+        public var increaseInConfidence: Bool { confidenceChange > 0 }
+    }
+
+    /// The confidence change and, with `road`, ROAD combined of each image: the values of the
+    /// functions above (within the rounding of other batch sizes), from the inputs, their
+    /// masked copies and their ROAD copies (2 · 9 for the default percentiles) run together in
+    /// batches of `batchSize` — with a batch size of at least their number, one pass for all.
+    public func faithfulness(input: Tensor, maps: Tensor, targets: [TargetScore], road: Bool, softmax: Bool = false,
+                             percentiles: [Double] = Self.roadPercentiles,
+                             imputer: NoisyLinearImputer = NoisyLinearImputer()) -> [Faithfulness] {
+        let (channels, plane) = check(input, maps, targets)
+        let n = targets.count
+        var inputs = Self.images(of: input)
+        inputs += (0..<n).map { (image: $0, scalars: Self.masked(input, by: maps, image: $0, channels: channels, plane: plane)) }
+        if road {
+            for order in [ROADOrder.leastRelevantFirst, .mostRelevantFirst] {
+                inputs += roadInputs(order, percentiles: percentiles, input: input, maps: maps, count: n, imputer: imputer)
+            }
+        }
+        let s = scores(inputs, like: input, targets: targets, softmax: softmax)
+        let k = percentiles.count
+        return (0..<n).map { i in
+            var result = Faithfulness(confidenceChange: s[n + i] - s[i], roadCombined: nil)
+            if road {
+                // LeRF copies from 2n on, image by image; then the MoRF copies.
+                let lerf = (0..<k).map { s[2 * n + i * k + $0] - s[i] }.reduce(0, +) / Float(k)
+                let morf = (0..<k).map { s[2 * n + (n + i) * k + $0] - s[i] }.reduce(0, +) / Float(k)
+                result.roadCombined = (lerf - morf) / 2
+            }
+            return result
+        }
     }
 
     /// Which pixels ROAD removes first.
@@ -50,11 +93,39 @@ public struct PerturbationMetrics {
     /// when the pixels above the map's percentile (MoRF; below it of 1 − map for LeRF) are
     /// replaced by the noisy linear imputation of their neighbours.
     public func road(_ order: ROADOrder, percentiles: [Double], input: Tensor, maps: Tensor, targets: [TargetScore],
-                     imputer: NoisyLinearImputer = NoisyLinearImputer()) -> [[Float]] {
-        let (channels, plane) = check(input, maps, targets)
-        let (h, w) = (input.shape[2], input.shape[3])
-        var perturbed: [(Int, [Float])] = []
-        for i in 0..<targets.count {
+                     softmax: Bool = false, imputer: NoisyLinearImputer = NoisyLinearImputer()) -> [[Float]] {
+        _ = check(input, maps, targets)
+        let perturbed = roadInputs(order, percentiles: percentiles, input: input, maps: maps, count: targets.count, imputer: imputer)
+        let before = scores(of: input, targets: targets, softmax: softmax)
+        let after = scores(perturbed, like: input, targets: targets, softmax: softmax)
+        return (0..<targets.count).map { i in percentiles.indices.map { after[i * percentiles.count + $0] - before[i] } }
+    }
+
+    /// The reference's `ROAD…Average`: the mean over percentiles, per image.
+    public func roadAverage(_ order: ROADOrder, percentiles: [Double] = Self.roadPercentiles, input: Tensor, maps: Tensor,
+                            targets: [TargetScore], softmax: Bool = false, imputer: NoisyLinearImputer = NoisyLinearImputer()) -> [Float] {
+        road(order, percentiles: percentiles, input: input, maps: maps, targets: targets, softmax: softmax, imputer: imputer).map {
+            $0.reduce(0, +) / Float($0.count)
+        }
+    }
+
+    /// The reference's `ROADCombined`: (LeRF average − MoRF average) / 2; higher is more faithful.
+    public func roadCombined(percentiles: [Double] = Self.roadPercentiles, input: Tensor, maps: Tensor, targets: [TargetScore],
+                             softmax: Bool = false, imputer: NoisyLinearImputer = NoisyLinearImputer()) -> [Float] {
+        let lerf = roadAverage(.leastRelevantFirst, percentiles: percentiles, input: input, maps: maps, targets: targets,
+                               softmax: softmax, imputer: imputer)
+        let morf = roadAverage(.mostRelevantFirst, percentiles: percentiles, input: input, maps: maps, targets: targets,
+                               softmax: softmax, imputer: imputer)
+        return zip(lerf, morf).map { ($0 - $1) / 2 }
+    }
+
+    /// ROAD's perturbed copies of the first `count` images, image by image, percentile by percentile.
+    private func roadInputs(_ order: ROADOrder, percentiles: [Double], input: Tensor, maps: Tensor, count: Int,
+                            imputer: NoisyLinearImputer) -> [(image: Int, scalars: [Float])] {
+        let (channels, h, w) = (input.shape[1], input.shape[2], input.shape[3])
+        let plane = h * w
+        var perturbed: [(image: Int, scalars: [Float])] = []
+        for i in 0..<count {
             let map = Array(maps.scalars[i * plane ..< (i + 1) * plane])
             let ranked = order == .mostRelevantFirst ? map : map.map { 1 - $0 }
             let image = Array(input.scalars[i * channels * plane ..< (i + 1) * channels * plane])
@@ -63,25 +134,12 @@ public struct PerturbationMetrics {
                 perturbed.append((i, imputer.impute(image, channels: channels, height: h, width: w, keep: ranked.map { $0 < threshold })))
             }
         }
-        let before = scores(of: input, targets: targets)
-        let after = scores(perturbed, like: input, targets: targets)
-        return (0..<targets.count).map { i in percentiles.indices.map { after[i * percentiles.count + $0] - before[i] } }
+        return perturbed
     }
 
-    /// The reference's `ROAD…Average`: the mean over percentiles, per image.
-    public func roadAverage(_ order: ROADOrder, percentiles: [Double] = Self.roadPercentiles, input: Tensor, maps: Tensor,
-                            targets: [TargetScore], imputer: NoisyLinearImputer = NoisyLinearImputer()) -> [Float] {
-        road(order, percentiles: percentiles, input: input, maps: maps, targets: targets, imputer: imputer).map {
-            $0.reduce(0, +) / Float($0.count)
-        }
-    }
-
-    /// The reference's `ROADCombined`: (LeRF average − MoRF average) / 2; higher is more faithful.
-    public func roadCombined(percentiles: [Double] = Self.roadPercentiles, input: Tensor, maps: Tensor, targets: [TargetScore],
-                             imputer: NoisyLinearImputer = NoisyLinearImputer()) -> [Float] {
-        let lerf = roadAverage(.leastRelevantFirst, percentiles: percentiles, input: input, maps: maps, targets: targets, imputer: imputer)
-        let morf = roadAverage(.mostRelevantFirst, percentiles: percentiles, input: input, maps: maps, targets: targets, imputer: imputer)
-        return zip(lerf, morf).map { ($0 - $1) / 2 }
+    /// Image `i` of `input` multiplied by its map, broadcast over the channels.
+    private static func masked(_ input: Tensor, by maps: Tensor, image i: Int, channels: Int, plane: Int) -> [Float] {
+        (0..<(channels * plane)).map { input.scalars[i * channels * plane + $0] * maps.scalars[i * plane + $0 % plane] }
     }
 
     public static let roadPercentiles: [Double] = [10, 20, 30, 40, 50, 60, 70, 80, 90]
@@ -154,9 +212,13 @@ public struct PerturbationMetrics {
     }
 
     private func scores(of input: Tensor, targets: [TargetScore], softmax: Bool = false) -> [Float] {
+        scores(Self.images(of: input), like: input, targets: targets, softmax: softmax)
+    }
+
+    /// Each image of a batch, unchanged.
+    private static func images(of input: Tensor) -> [(image: Int, scalars: [Float])] {
         let size = input.count / input.shape[0]
-        return scores((0..<targets.count).map { ($0, Array(input.scalars[$0 * size ..< ($0 + 1) * size])) }, like: input,
-                      targets: targets, softmax: softmax)
+        return (0..<input.shape[0]).map { ($0, Array(input.scalars[$0 * size ..< ($0 + 1) * size])) }
     }
 
     /// The target score of image `image` on each perturbed copy, in batches of `batchSize`.

@@ -12,7 +12,8 @@ public final class ExplainableModel {
     public let labels: [String]
     public let preprocessing: Preprocessing
     public let defaultLayer: String
-    private let lock = NSLock()
+    /// Held by each explain and metric pass (`faithfulness`).
+    let lock = NSLock()
 
     public init(name: String, model: Module & Classifier, labels: [String], preprocessing: Preprocessing,
                 defaultLayer: String? = nil) {

@@ -20,8 +20,8 @@ public struct GalleryMergeReport: Sendable {
 
 /// `explain gallery merge`: one gallery from the folders of the shards of a run (each made by
 /// `explain gallery --shard`), without explaining anything again. The shards must have run the
-/// same models with the same weights (by SHA-256), method, layer and target over the same
-/// input, and each must be given once. Photos go in the order of the whole input, and their
+/// same models with the same weights (by SHA-256), method, layer, target and metrics over the
+/// same input, and each must be given once. Photos go in the order of the whole input, and their
 /// folders get the names a single run gives them, so `results.csv` and the pictures are those of
 /// a single run; the page, `results.json` and the charts are written by `GalleryWriter`, as a run
 /// writes them. Pictures are hard-linked from the shards (copied across filesystems).
@@ -64,7 +64,7 @@ public enum GalleryMerge {
         let missing = shards.flatMap { shard in shard.manifest.photos.filter { byPosition[$0.position] == nil }.map(\.source) }
 
         var results = GalleryResults(models: shards[0].manifest.models.map(\.name), method: shards[0].manifest.method,
-                                     layer: shards[0].manifest.layer, target: shards[0].manifest.target)
+                                     layer: shards[0].manifest.layer, target: shards[0].manifest.target, metrics: shards[0].manifest.metrics)
         var taken = Set<String>()
         for position in byPosition.keys.sorted() {
             let (image, shard) = byPosition[position]!
@@ -84,9 +84,10 @@ public enum GalleryMerge {
                                     + "(made by `explain gallery --shard K/N` or `--shards N`)")
         }
         let results = try GalleryWriter.load(from: folder)
-            ?? GalleryResults(models: manifest.models.map(\.name), method: manifest.method, layer: manifest.layer, target: manifest.target)
+            ?? GalleryResults(models: manifest.models.map(\.name), method: manifest.method, layer: manifest.layer, target: manifest.target,
+                              metrics: manifest.metrics)
         guard results.models == manifest.models.map(\.name), results.method == manifest.method, results.layer == manifest.layer,
-              results.target == manifest.target else {
+              results.target == manifest.target, GalleryMetricSet.name(recorded: results.metrics) == GalleryMetricSet.name(recorded: manifest.metrics) else {
             throw GalleryMergeError(description: "\(folder.path): its results were made with other settings than its "
                                     + "\(GalleryShardManifest.fileName) records; run that shard again without --resume")
         }
@@ -117,6 +118,7 @@ public enum GalleryMerge {
         try differ("methods") { $0.method }
         try differ("layers") { $0.layer ?? "each model's default layer" }
         try differ("targets") { $0.target }
+        try differ("metrics") { GalleryMetricSet.name(recorded: $0.metrics) }
         try differ("inputs") { "\($0.totalPhotos) photos in all" }
     }
 

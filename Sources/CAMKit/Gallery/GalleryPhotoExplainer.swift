@@ -1,8 +1,9 @@
 import Foundation
 
-/// What a gallery does to one photo: decodes it, explains it with every model, writes one
-/// overlay per model and the panel under the photo's folder, and returns its record (with the
-/// error instead when any step fails). It holds nothing of a photo once it returns.
+/// What a gallery does to one photo: decodes it, explains it with every model (measuring each
+/// map as `metrics` asks, `GalleryMetrics.measure`), writes one overlay per model and the panel
+/// under the photo's folder, and returns its record (with the error instead when any step
+/// fails). It holds nothing of a photo once it returns.
 ///
 /// Several threads may explain different photos with one explainer at once: models serialise
 /// their own explains (`ExplainableModel`), and everything else here only reads shared state.
@@ -16,6 +17,7 @@ struct GalleryPhotoExplainer {
     /// Largest side of the overlay PNGs (0: the photo's own size); the overlay is drawn at the
     /// photo's resolution and only then scaled down.
     let overlayMaxSide: Int
+    let metrics: GalleryMetricSet
     let truth: (String) -> GroundTruth?
 
     func explain(_ url: URL, folder: String) -> GalleryImageResult {
@@ -30,7 +32,12 @@ struct GalleryPhotoExplainer {
             var columns: [PanelColumn] = []
             for (model, matcher) in zip(models, matchers) {
                 let explanation: Explanation
-                do { explanation = try model.explain(photo, options: options) } catch {
+                let metrics: GalleryMetrics?
+                do {
+                    explanation = try model.explain(photo, options: options)
+                    metrics = try GalleryMetrics.measure(explanation, by: model, photoWidth: photo.width, photoHeight: photo.height,
+                                                         box: truth?.box, set: self.metrics)
+                } catch {
                     throw GalleryPhotoError("\(model.name): \(error)")
                 }
                 let best = explanation.top[0]
@@ -42,7 +49,7 @@ struct GalleryPhotoExplainer {
                 record.results.append(GalleryModelResult(
                     model: model.name, predictedIndex: best.index, predictedLabel: best.label, confidence: best.probability,
                     top: explanation.top, targetLabel: explanation.targetLabel, verdict: verdict, overlayFile: overlayFile,
-                    elapsedMilliseconds: explanation.elapsedMilliseconds))
+                    elapsedMilliseconds: explanation.elapsedMilliseconds, metrics: metrics))
                 columns.append(PanelColumn(title: model.name, label: best.label, confidence: best.probability, image: overlay,
                                            isWrong: verdict == .wrong ? true : verdict == .correct ? false : nil,
                                            topK: explanation.top.prefix(3).map { ($0.label, $0.probability) }))

@@ -13,11 +13,14 @@ public struct GalleryModelResult: Codable, Equatable, Sendable {
     /// The overlay PNG, relative to the gallery folder.
     public var overlayFile: String
     public var elapsedMilliseconds: Double
+    /// The map's quality measures; nil when the gallery computed none.
+    public var metrics: GalleryMetrics?
 
     public var correct: Bool? { verdict.isCorrect }
 
     public init(model: String, predictedIndex: Int, predictedLabel: String, confidence: Double, top: [Prediction],
-                targetLabel: String, verdict: Verdict, overlayFile: String, elapsedMilliseconds: Double) {
+                targetLabel: String, verdict: Verdict, overlayFile: String, elapsedMilliseconds: Double,
+                metrics: GalleryMetrics? = nil) {
         self.model = model
         self.predictedIndex = predictedIndex
         self.predictedLabel = predictedLabel
@@ -27,6 +30,7 @@ public struct GalleryModelResult: Codable, Equatable, Sendable {
         self.verdict = verdict
         self.overlayFile = overlayFile
         self.elapsedMilliseconds = elapsedMilliseconds
+        self.metrics = metrics
     }
 }
 
@@ -68,13 +72,18 @@ public struct GalleryResults: Codable, Equatable, Sendable {
     public var method: String
     public var layer: String?
     public var target: String
+    /// The `--metrics` setting (`GalleryMetricSet`); nil in galleries made before there were
+    /// metrics, which is `none`.
+    public var metrics: String?
     public var images: [GalleryImageResult] = []
 
-    public init(models: [String], method: String, layer: String?, target: String, images: [GalleryImageResult] = []) {
+    public init(models: [String], method: String, layer: String?, target: String, metrics: String? = nil,
+                images: [GalleryImageResult] = []) {
         self.models = models
         self.method = method
         self.layer = layer
         self.target = target
+        self.metrics = metrics
         self.images = images
     }
 
@@ -92,6 +101,21 @@ public struct GalleryResults: Codable, Equatable, Sendable {
 
     /// The photos that could not be explained.
     public var badImages: [GalleryImageResult] { images.filter(\.isBad) }
+
+    /// Each model's metric means, in `models` order.
+    public var metricMeans: [GalleryMetricMeans] {
+        models.map { model in
+            let metrics = images.flatMap { $0.results.filter { $0.model == model }.compactMap(\.metrics) }
+            func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+            let drops = metrics.compactMap(\.confidenceDrop)
+            let increases = metrics.compactMap(\.confidenceIncrease).map { $0 ? 100.0 : 0 }
+            let hits = metrics.compactMap(\.pointingHit).map { $0 ? 100.0 : 0 }
+            let road = metrics.compactMap(\.roadCombined)
+            return GalleryMetricMeans(model: model, averageDrop: mean(drops), increaseInConfidence: mean(increases),
+                                      pointingAccuracy: mean(hits), roadCombined: mean(road), confidenceCount: drops.count,
+                                      pointingCount: hits.count, roadCount: road.count)
+        }
+    }
 
     /// Counts of each verdict per model.
     public func verdictCounts(model: String) -> [Verdict: Int] {

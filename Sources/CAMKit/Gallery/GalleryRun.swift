@@ -50,6 +50,8 @@ public final class GalleryRun {
     /// Least time between two refreshes of `results.json`, `index.html` and the charts during
     /// the run (they are always written at its start and end; `RefreshSchedule`).
     public var refreshInterval: Duration = .seconds(10)
+    /// The quality measures of every map (`GalleryMetricSet`); they cost forward passes, so none by default.
+    public var metrics = GalleryMetricSet.none
     private let matchers: [LabelMatcher]
 
     public init(models: [ExplainableModel], options: ExplainOptions = ExplainOptions(), targetText: String = "top1", output: URL) {
@@ -61,11 +63,12 @@ public final class GalleryRun {
     }
 
     private func emptyResults() -> GalleryResults {
-        GalleryResults(models: models.map(\.name), method: options.method.rawValue, layer: options.layer, target: targetText)
+        GalleryResults(models: models.map(\.name), method: options.method.rawValue, layer: options.layer, target: targetText,
+                       metrics: metrics.rawValue)
     }
 
     /// Runs over `photos`. With `resume`, photos already explained by all these models in an
-    /// earlier run into the same folder (same method, layer and target) are kept as they are.
+    /// earlier run into the same folder (same method, layer, target and metrics) are kept as they are.
     @discardableResult
     public func run(_ photos: [URL], resume: Bool = false) throws -> GalleryOutcome {
         guard jobs >= 1 else { throw GalleryError.invalidSetting("jobs \(jobs): at least one photo must be worked on at a time") }
@@ -76,7 +79,8 @@ public final class GalleryRun {
         if resume, let previous = try GalleryWriter.load(from: output) {
             let current = emptyResults()
             for (what, old, new) in [("method", previous.method, current.method), ("layer", previous.layer ?? "default", current.layer ?? "default"),
-                                     ("target", previous.target, current.target)] where old != new {
+                                     ("target", previous.target, current.target),
+                                     ("metrics", GalleryMetricSet.name(recorded: previous.metrics), metrics.rawValue)] where old != new {
                 throw GalleryError.resumeMismatch("\(output.path) was made with \(what) \(old), this run asks for \(new)")
             }
             for image in previous.images where isComplete(image) { earlier[image.source] = image }
@@ -155,6 +159,6 @@ public final class GalleryRun {
 
     private func photoExplainer() -> GalleryPhotoExplainer {
         GalleryPhotoExplainer(models: models, matchers: matchers, options: options, decoder: decoder, output: output,
-                              overlayMaxSide: overlayMaxSide, truth: truth)
+                              overlayMaxSide: overlayMaxSide, metrics: metrics, truth: truth)
     }
 }

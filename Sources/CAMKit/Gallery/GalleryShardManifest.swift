@@ -30,7 +30,7 @@ public struct GalleryShardPhoto: Codable, Equatable, Sendable {
 }
 
 /// `shard.json`, written by a shard before it explains anything: which shard it is, what it
-/// runs (models with their weights' hashes, method, layer, target) and every photo it was
+/// runs (models with their weights' hashes, method, layer, target, metrics) and every photo it was
 /// given, finished or not. `explain gallery merge` reads it to order the photos, to name those
 /// no shard finished, and to refuse partials that were not made alike.
 public struct GalleryShardManifest: Codable, Equatable, Sendable {
@@ -43,23 +43,27 @@ public struct GalleryShardManifest: Codable, Equatable, Sendable {
     public var method: String
     public var layer: String?
     public var target: String
+    /// The `--metrics` setting; nil in manifests made before there were metrics, which is `none`.
+    public var metrics: String?
     /// Photos in the whole input, every shard's together.
     public var totalPhotos: Int
     public var photos: [GalleryShardPhoto]
 
     enum CodingKeys: String, CodingKey {
-        case version, shard, models, method, layer, target, photos
+        case version, shard, models, method, layer, target, metrics, photos
         case totalPhotos = "total_photos"
     }
 
     /// The manifest of `shard` over `all` the photos of the run (in run order): it keeps the
     /// ones the shard owns, with their positions.
-    public init(shard: GalleryShard, all: [URL], models: [GalleryModelIdentity], method: String, layer: String?, target: String) {
+    public init(shard: GalleryShard, all: [URL], models: [GalleryModelIdentity], method: String, layer: String?, target: String,
+                metrics: String? = nil) {
         self.shard = shard
         self.models = models
         self.method = method
         self.layer = layer
         self.target = target
+        self.metrics = metrics
         totalPhotos = all.count
         photos = all.enumerated().filter { shard.owns($0.element) }
             .map { GalleryShardPhoto(position: $0.offset, file: $0.element.lastPathComponent, source: $0.element.path) }

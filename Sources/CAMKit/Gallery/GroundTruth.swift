@@ -13,12 +13,19 @@ public struct GroundTruth: Equatable, Sendable, Codable {
     }
 
     public var alternatives: [Alternative]
+    /// Where the object is, in the photo's pixels (bounds inclusive), when the labels say: what
+    /// the pointing game scores the map against.
+    public var box: CAMMetrics.Box?
 
-    public init(alternatives: [Alternative]) { self.alternatives = alternatives }
+    public init(alternatives: [Alternative], box: CAMMetrics.Box? = nil) {
+        self.alternatives = alternatives
+        self.box = box
+    }
 
     /// Parses a breed field (`a|b`) and the matching WordNet id field (`id_a|id_b`, by position;
     /// empty parts mean "no id").
-    public init(breed: String, wordNetIDs: String? = nil) {
+    public init(breed: String, wordNetIDs: String? = nil, box: CAMMetrics.Box? = nil) {
+        self.box = box
         let names = breed.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let ids = (wordNetIDs ?? "").split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         alternatives = names.enumerated().compactMap { i, name in

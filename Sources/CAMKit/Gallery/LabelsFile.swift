@@ -1,8 +1,10 @@
 import Foundation
 
 /// A CSV of ground-truth labels: a header with `file` and `breed` columns, optionally
-/// `imagenet_synset` (WordNet ids), other columns ignored — the format of the shared photos'
-/// `manifest.csv`. `breed` may list alternatives (`a|b`), `imagenet_synset` their ids by position.
+/// `imagenet_synset` (WordNet ids) and `bbox` (the object's box), other columns ignored — the
+/// format of the shared photos' `manifest.csv`. `breed` may list alternatives (`a|b`),
+/// `imagenet_synset` their ids by position; `bbox` is `x0 y0 x1 y1`, integers in the photo's
+/// pixels with both corners inside the box, or empty for none.
 public struct LabelsFile: Sendable {
     public let url: URL?
     /// Ground truth by file name, as written in the `file` column.
@@ -28,6 +30,7 @@ public struct LabelsFile: Sendable {
             throw LabelsFileError(file: name, line: header.line, reason: "the header needs columns 'file' and 'breed' (found: \(header.fields.joined(separator: ",")))")
         }
         let synsetColumn = columns.firstIndex(of: "imagenet_synset")
+        let boxColumn = columns.firstIndex(of: "bbox")
         var labels: [String: GroundTruth] = [:]
         for row in rows.dropFirst() {
             guard row.fields.count == header.fields.count else {
@@ -36,11 +39,34 @@ public struct LabelsFile: Sendable {
             let file = row.fields[fileColumn].trimmingCharacters(in: .whitespaces)
             guard !file.isEmpty else { throw LabelsFileError(file: name, line: row.line, reason: "the file column is empty") }
             guard labels[file] == nil else { throw LabelsFileError(file: name, line: row.line, reason: "'\(file)' is listed twice") }
-            let truth = GroundTruth(breed: row.fields[breedColumn], wordNetIDs: synsetColumn.map { row.fields[$0] })
+            var box: CAMMetrics.Box?
+            if let boxColumn {
+                do { box = try Self.box(parsing: row.fields[boxColumn]) } catch {
+                    throw LabelsFileError(file: name, line: row.line, reason: "'\(file)': bbox '\(row.fields[boxColumn])' \(error.why)")
+                }
+            }
+            let truth = GroundTruth(breed: row.fields[breedColumn], wordNetIDs: synsetColumn.map { row.fields[$0] }, box: box)
             guard !truth.alternatives.isEmpty else { throw LabelsFileError(file: name, line: row.line, reason: "'\(file)' has an empty breed") }
             labels[file] = truth
         }
         self.labels = labels
+    }
+
+    private struct BoxError: Error { let why: String }
+
+    /// `x0 y0 x1 y1` (blanks between), or nil for an empty cell.
+    private static func box(parsing text: String) throws(BoxError) -> CAMMetrics.Box? {
+        let parts = text.split(whereSeparator: \.isWhitespace)
+        guard !parts.isEmpty else { return nil }
+        let values = parts.compactMap { Int($0) }
+        guard parts.count == 4, values.count == 4 else {
+            throw BoxError(why: "is not four integers x0 y0 x1 y1 (photo pixels, corners included)")
+        }
+        guard values.allSatisfy({ $0 >= 0 }) else { throw BoxError(why: "has a negative coordinate") }
+        let box = CAMMetrics.Box(x0: values[0], y0: values[1], x1: values[2], y1: values[3])
+        guard box.x0 <= box.x1 else { throw BoxError(why: "has x1 \(box.x1) left of x0 \(box.x0)") }
+        guard box.y0 <= box.y1 else { throw BoxError(why: "has y1 \(box.y1) above y0 \(box.y0)") }
+        return box
     }
 
     /// The label of a photo, by its file name (exactly, else ignoring case).

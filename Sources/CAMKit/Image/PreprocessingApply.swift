@@ -60,6 +60,25 @@ extension Preprocessing {
         cropBox(width: image.width, height: image.height)
     }
 
+    /// The pixels of the model input that `box` (in the pixels of a `width` × `height` photo,
+    /// bounds inclusive, inside the photo) covers: every input pixel whose area, mapped back
+    /// through the resize and the crop, overlaps one of the box's pixels, computed in integers.
+    /// A box partly outside the crop is clipped to it; nil when none of it is inside (the model
+    /// never saw it).
+    public func inputBox(for box: CAMMetrics.Box, width: Int, height: Int) -> CAMMetrics.Box? {
+        let (rw, rh) = resizedSize(width: width, height: height)
+        let (left, top) = cropOrigin(resizedWidth: rw, resizedHeight: rh)
+        // Photo pixels first … last span [first, last + 1) · resized / size of the resized image.
+        func span(_ first: Int, _ last: Int, size: Int, resized: Int, origin: Int, crop: Int) -> (Int, Int)? {
+            let low = max(0, first * resized / size - origin)
+            let high = min(crop - 1, ((last + 1) * resized + size - 1) / size - 1 - origin)
+            return low <= high ? (low, high) : nil
+        }
+        guard let (x0, x1) = span(box.x0, box.x1, size: width, resized: rw, origin: left, crop: cropWidth),
+              let (y0, y1) = span(box.y0, box.y1, size: height, resized: rh, origin: top, crop: cropHeight) else { return nil }
+        return CAMMetrics.Box(x0: x0, y0: y0, x1: x1, y1: y1)
+    }
+
     /// The 8-bit picture the model sees: resized (Pillow-exact) and centre-cropped, padded
     /// with black where the crop exceeds the resized image.
     public func croppedImage(_ image: RGBImage) -> RGBImage {

@@ -17,7 +17,11 @@ struct Gallery: ParsableCommand {
             the photos in flight (at most twice --jobs); --resume keeps the photos an earlier run into the same --out finished. \
             Files that cannot be read are listed in the gallery and make the exit status 1. \
             --shard K/N (or --shards N with JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID set) explains only the photos \
-            whose file name hashes to shard K, into its own --out with a shard.json; `explain gallery merge` joins the shards.
+            whose file name hashes to shard K, into its own --out with a shard.json; `explain gallery merge` joins the shards. \
+            --metrics confidence adds, per photo and model, the drop and increase in confidence of the explained class when \
+            only the map's region is kept (pytorch-grad-cam's DropInConfidence and IncreaseInConfidence on the class \
+            probability, in percentage points); --metrics all adds the pointing game on photos with a bbox in --labels and \
+            ROAD combined. They go to results.csv and results.json, and their per-model means are printed at the end.
             """)
 
     @Argument(help: ArgumentHelp("A folder of photos, or photo files.", valueName: "dir|files"))
@@ -31,7 +35,8 @@ struct Gallery: ParsableCommand {
 
     @OptionGroup var sharding: ShardOption
 
-    @Option(help: ArgumentHelp("A CSV with 'file' and 'breed' columns (optionally 'imagenet_synset'): the true labels.", valueName: "csv"))
+    @Option(help: ArgumentHelp("A CSV with 'file' and 'breed' columns (optionally 'imagenet_synset', and 'bbox' as "
+                               + "'x0 y0 x1 y1' in photo pixels): the true labels.", valueName: "csv"))
     var labels: String?
 
     @Option(help: ArgumentHelp("One true label for every photo.", valueName: "name"))
@@ -51,6 +56,11 @@ struct Gallery: ParsableCommand {
                                + "Overlays are drawn at the photo's size and scaled down (bicubic).", valueName: "px"))
     var maxOverlaySide: Int = 1600
 
+    @Option(help: ArgumentHelp("Quality measures of every map: none; confidence (drop and increase in confidence, "
+                               + "2 more inputs per photo and model); all (also the pointing game on labelled boxes and ROAD, 20).",
+                               valueName: "none|confidence|all"))
+    var metrics = "none"
+
     func validate() throws {
         if labels != nil && label != nil { throw ValidationError("use either --labels or --label, not both") }
         if inputs.isEmpty { throw ValidationError("name a folder or photo files") }
@@ -60,6 +70,7 @@ struct Gallery: ParsableCommand {
 
     func run() throws {
         let options = try cam.explainOptions()
+        let metricSet = try GalleryMetricSet(parsing: metrics)
         let truth: (String) -> GroundTruth?
         if let labels {
             let file = try LabelsFile(contentsOf: URL(fileURLWithPath: labels))
@@ -76,7 +87,8 @@ struct Gallery: ParsableCommand {
         let loaded = try selection.load(checking: options)
         if let shard {
             let manifest = GalleryShardManifest(shard: shard, all: photos, models: try ShardOption.identities(of: loaded.models, in: selection),
-                                                method: options.method.rawValue, layer: options.layer, target: cam.target)
+                                                method: options.method.rawValue, layer: options.layer, target: cam.target,
+                                                metrics: metricSet.rawValue)
             try manifest.write(to: URL(fileURLWithPath: out, isDirectory: true), resume: resume)
             photos = manifest.photoURLs
         }
@@ -86,6 +98,7 @@ struct Gallery: ParsableCommand {
         run.decoder = decoding.decoder()
         run.jobs = jobs
         run.overlayMaxSide = maxOverlaySide
+        run.metrics = metricSet
         let bar = ProgressBar(enabled: isatty(2) != 0)
         run.progress = { bar.update($0) }
         let outcome = try run.run(photos, resume: resume)
@@ -93,10 +106,23 @@ struct Gallery: ParsableCommand {
 
         let index = URL(fileURLWithPath: out).appendingPathComponent(GalleryWriter.index).path
         print("\(index): \(outcome.results.images.count) photo(s), \(outcome.explained) explained now, \(outcome.reused) kept from before, \(outcome.bad.count) bad")
+        printMetricMeans(outcome.results)
         for image in outcome.bad {
             FileHandle.standardError.write(Data("error: \(image.source): \(image.error ?? "")\n".utf8))
         }
         if !outcome.bad.isEmpty || loaded.failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// One line per model with the means of the metrics the gallery computed (none without metrics).
+func printMetricMeans(_ results: GalleryResults) {
+    for means in results.metricMeans where means.confidenceCount > 0 {
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
+        var line = "\(means.model): average drop \(percent(means.averageDrop)) percentage points, increase in confidence "
+            + "\(percent(means.increaseInConfidence))% (\(means.confidenceCount) photo(s))"
+        if means.roadCount > 0 { line += ", ROAD combined \(percent(means.roadCombined)) percentage points" }
+        if means.pointingCount > 0 { line += ", pointing game \(percent(means.pointingAccuracy))% (\(means.pointingCount) photo(s) with a box)" }
+        print(line)
     }
 }
 

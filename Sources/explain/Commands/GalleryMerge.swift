@@ -9,7 +9,7 @@ struct GalleryMergeCommand: ParsableCommand {
         abstract: "Merge the folders of gallery shards (--shard K/N) into one gallery, without explaining anything again.",
         discussion: """
             OUT gets index.html, results.csv, results.json, the charts and images/, as one run over every photo writes them. \
-            The shards must have run the same models with the same weights (by SHA-256), method, layer and target over the \
+            The shards must have run the same models with the same weights (by SHA-256), method, layer, target and metrics over the \
             same input; otherwise nothing is written and the shards that differ are named. Photos a shard did not finish, \
             shards not given and photos two shards hold are listed on stderr, and make the exit status 1 (the gallery \
             of the rest is written).
@@ -31,6 +31,7 @@ struct GalleryMergeCommand: ParsableCommand {
         let images = report.results.images
         print("\(URL(fileURLWithPath: out).appendingPathComponent(GalleryWriter.index).path): \(images.count) photo(s) from "
               + "\(shardFolders.count) shard(s), \(report.results.badImages.count) bad")
+        printMetricMeans(report.results)
         for shard in report.absentShards { printError("missing: shard \(shard) was not given; its photos are not in the gallery") }
         for source in report.missing { printError("missing: \(source): its shard did not finish it (run the shard again with --resume)") }
         for duplicate in report.duplicates { printError("present twice: \(duplicate); kept from the first") }
